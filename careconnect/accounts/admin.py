@@ -1,0 +1,118 @@
+"""Admin for platform staff. Personal and health data is shown decrypted only to users with
+the `records.view_health_data` permission (superusers have it), and each such view is audited."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from careconnect.accounts.access import PatientAccess
+from careconnect.accounts.models import (
+    CareGrant,
+    CareRelationship,
+    DoctorProfile,
+    MedicalCenter,
+    RoleAssignment,
+    Specialty,
+    StaffInvitation,
+    User,
+)
+
+HEALTH_PERMISSION = "records.view_health_data"
+
+
+class RoleInline(admin.TabularInline[RoleAssignment, User]):
+    model = RoleAssignment
+    extra = 0
+    fk_name = "user"
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "first_name", "last_name", "is_dependent", "is_active", "mfa_on")
+    search_fields = ("email", "first_name", "last_name")
+    list_filter = ("is_active", "is_staff", "is_dependent", "role_assignments__role")
+    inlines = [RoleInline]
+    readonly_fields = ("date_joined", "last_login", "email_confirmed_at", "mfa_enabled_at",
+                       "health_data")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "is_dependent", "health_data")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
+                               "user_permissions")}),
+        ("Dates", {"fields": ("date_joined", "last_login", "email_confirmed_at",
+                              "mfa_enabled_at")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "first_name", "last_name",
+                                                 "password1", "password2")}),
+    )
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        self._request = request
+        return super().get_form(request, obj, **kwargs)
+
+    @admin.display(boolean=True, description="2FA")
+    def mfa_on(self, obj: User) -> bool:
+        return obj.mfa_enabled
+
+    @admin.display(description="Personal and health data")
+    def health_data(self, obj: User) -> str:
+        request: HttpRequest | None = getattr(self, "_request", None)
+        if obj.pk is None or request is None:
+            return "-"
+        viewer = request.user
+        if not (isinstance(viewer, User) and viewer.has_perm(HEALTH_PERMISSION)):
+            return "Encrypted. You do not have permission to view health data."
+        from careconnect.accounts.services import read_profile
+
+        profile = read_profile(actor=viewer, access=PatientAccess(patient=obj, acting_for=False))
+        shown = {key: profile[key] for key in ("date_of_birth", "phone", "address",
+                                               "emergency_contact", "allergies", "conditions",
+                                               "medications")}
+        return format_html("<pre>{}</pre>", json.dumps(shown, indent=2, default=str))
+
+
+@admin.register(MedicalCenter)
+class MedicalCenterAdmin(admin.ModelAdmin[MedicalCenter]):
+    list_display = ("name", "city", "timezone", "phone")
+    search_fields = ("name", "city")
+
+
+@admin.register(DoctorProfile)
+class DoctorProfileAdmin(admin.ModelAdmin[DoctorProfile]):
+    list_display = ("__str__", "center", "fee_online", "fee_in_person", "currency")
+    list_filter = ("center", "specialties")
+    search_fields = ("user__email", "user__last_name", "license_number")
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Specialty)
+class SpecialtyAdmin(admin.ModelAdmin[Specialty]):
+    list_display = ("name", "slug")
+    search_fields = ("name",)
+
+
+@admin.register(CareGrant)
+class CareGrantAdmin(admin.ModelAdmin[CareGrant]):
+    list_display = ("id", "patient", "grantee", "relationship", "status", "expires_at")
+    list_filter = ("status", "relationship")
+    readonly_fields = ("created_at", "accepted_at", "revoked_at")
+
+
+@admin.register(CareRelationship)
+class CareRelationshipAdmin(admin.ModelAdmin[CareRelationship]):
+    list_display = ("patient", "clinician", "source", "created_at")
+
+
+@admin.register(StaffInvitation)
+class StaffInvitationAdmin(admin.ModelAdmin[StaffInvitation]):
+    list_display = ("email", "center", "role", "status", "created_at")
+    list_filter = ("status", "role")
+    exclude = ("token_hash",)

@@ -1,0 +1,37 @@
+from django.urls import path
+
+from careconnect.accounts.api import views
+
+urlpatterns = [
+    path("auth/csrf/", views.CsrfApi.as_view()),
+    path("auth/register/", views.RegisterApi.as_view()),
+    path("auth/confirm-email/", views.ConfirmEmailApi.as_view()),
+    path("auth/resend-confirmation/", views.ResendConfirmationApi.as_view()),
+    path("auth/login/", views.LoginApi.as_view()),
+    path("auth/logout/", views.LogoutApi.as_view()),
+    path("auth/token/", views.ObtainTokenApi.as_view()),
+    path("auth/me/", views.MeApi.as_view()),
+    path("auth/password-reset/", views.PasswordResetApi.as_view()),
+    path("auth/password-reset/confirm/", views.PasswordResetConfirmApi.as_view()),
+    path("auth/mfa/setup/", views.MfaSetupApi.as_view()),
+    path("auth/mfa/enable/", views.MfaEnableApi.as_view()),
+    path("auth/mfa/disable/", views.MfaDisableApi.as_view()),
+    path("profile/", views.ProfileApi.as_view()),
+    path("patients/<uuid:patient_id>/profile/", views.PatientProfileApi.as_view()),
+    path("family/grants/", views.GrantListApi.as_view()),
+    path("family/grants/<uuid:grant_id>/", views.GrantDetailApi.as_view()),
+    path("family/grants/<uuid:grant_id>/accept/", views.GrantAcceptApi.as_view()),
+    path("family/grants/<uuid:grant_id>/revoke/", views.GrantRevokeApi.as_view()),
+    path("family/invitations/", views.InvitationListApi.as_view()),
+    path("family/patients/", views.ActablePatientListApi.as_view()),
+    path("family/dependents/", views.DependentListApi.as_view()),
+    path("centers/", views.CenterListApi.as_view()),
+    path("centers/<uuid:center_id>/", views.CenterDetailApi.as_view()),
+    path("centers/<uuid:center_id>/staff/", views.CenterStaffApi.as_view()),
+    path("centers/<uuid:center_id>/invitations/", views.CenterInvitationListApi.as_view()),
+    path("staff-invitations/accept/", views.StaffInvitationAcceptApi.as_view()),
+    path("doctor-profile/", views.DoctorProfileApi.as_view()),
+    path("doctor-profile/photo/", views.DoctorPhotoApi.as_view()),
+    path("specialties/", views.SpecialtyListApi.as_view()),
+    path("languages/", views.LanguageListApi.as_view()),
+]

@@ -1,0 +1,74 @@
+"""One error hierarchy, rendered as API.md's error shape over REST and as error frames over
+websockets. Services raise these; they never return errors. Messages never carry PHI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    code = "error"
+    status = 400
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, **fields: Any) -> None:
+        self.message = message or self.default_message
+        self.fields: dict[str, Any] = fields
+        super().__init__(self.message)
+
+
+class InvalidInputError(ApplicationError):
+    code = "invalid"
+    status = 400
+    default_message = "Some of the input is not valid."
+
+
+class InvalidTokenError(ApplicationError):
+    code = "invalid_token"
+    status = 400
+    default_message = "This link is invalid or has expired."
+
+
+class NotAuthenticatedError(ApplicationError):
+    code = "not_authenticated"
+    status = 401
+    default_message = "Please sign in."
+
+
+class PermissionDeniedError(ApplicationError):
+    code = "forbidden"
+    status = 403
+    default_message = "You are not allowed to do that."
+
+
+class NotFoundError(ApplicationError):
+    code = "not_found"
+    status = 404
+    default_message = "Not found."
+
+
+class ConflictError(ApplicationError):
+    code = "conflict"
+    status = 409
+    default_message = "That conflicts with the current state."
+
+
+class TooLargeError(ApplicationError):
+    code = "too_large"
+    status = 413
+    default_message = "The request is too large."
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def error_frame(exc: Exception, *, client_id: str | None = None) -> dict[str, Any]:
+    """The websocket rendering of an error (API.md: {"type": "error", code, message, client_id?})."""
+    if isinstance(exc, ApplicationError):
+        frame: dict[str, Any] = {"type": "error", "code": exc.code, "message": exc.message}
+    else:
+        frame = {"type": "error", "code": "invalid", "message": "Some of the input is not valid."}
+    if client_id is not None:
+        frame["client_id"] = client_id
+    return frame

@@ -1,0 +1,271 @@
+"""CareConnect settings: one module, driven by the environment (DESIGN §8).
+
+With nothing set this is the embedded default: SQLite (WAL), the in-memory channel layer,
+Celery on kombu's filesystem transport under var/, email and SMS written to var/, the dev
+payment gateway and a generated local key ring. Set DATABASE_URL, REDIS_URL, CRYPTO_KEYS,
+STRIPE_*, TWILIO_*, EMAIL_URL for the production shape (README lists every variable).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import django_stubs_ext
+
+from careconnect.env import (
+    database_from_url,
+    env,
+    env_bool,
+    env_int,
+    env_list,
+    load_dotenv,
+    local_keyring,
+    local_secret,
+    require_env,
+    sqlite_wal,
+)
+
+django_stubs_ext.monkeypatch()  # lets admin.ModelAdmin[Model] etc. be subscripted at runtime
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env")
+VAR_DIR = Path(env("CARECONNECT_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "broker").mkdir(exist_ok=True)
+
+PRODUCTION = env_bool("CARECONNECT_PRODUCTION", default=False)
+TESTING = "pytest" in sys.modules
+if PRODUCTION:  # refuse to boot on an embedded default
+    require_env("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CRYPTO_KEYS", "ALLOWED_HOSTS")
+
+SECRET_KEY = env("SECRET_KEY") or local_secret(VAR_DIR / "secret_key")
+DEBUG = env_bool("DEBUG", default=False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
+PUBLIC_URL = env("PUBLIC_URL", f"http://{env('HOST', '127.0.0.1')}:{env('PORT', '8000')}").rstrip(
+    "/"
+)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "channels",
+    "careconnect.crypto",
+    "careconnect.audit",
+    "careconnect.accounts",
+    "careconnect.records",
+    "careconnect.notifications",
+    "chat",
+    "booking",
+    "consult",
+    "prescriptions",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "careconnect.middleware.RequestContextMiddleware",
+    "careconnect.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "careconnect.urls"
+ASGI_APPLICATION = "careconnect.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASE_URL = env("DATABASE_URL")
+REDIS_URL = env("REDIS_URL")
+DATABASES = {"default": database_from_url(DATABASE_URL) if DATABASE_URL else sqlite_wal(BASE_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES: dict[str, Any] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+CHANNEL_LAYERS: dict[str, Any] = {
+    "default": (
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": env_int("CHANNEL_CAPACITY", default=1000)},
+        }
+        if REDIS_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}
+
+# Celery: a local filesystem broker needs no server on the embedded default.
+CELERY_BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
+    {
+        "data_folder_in": str(CELERY_BROKER_DIR),
+        "data_folder_out": str(CELERY_BROKER_DIR),
+        "store_processed": False,
+    }
+    if CELERY_BROKER_URL == "filesystem://"
+    else {}
+)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:  # argon2 is deliberately slow; the suite checks behaviour, not hash cost
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", default=3600)
+EMAIL_CONFIRMATION_MAX_AGE = env_int("EMAIL_CONFIRMATION_MAX_AGE", default=3 * 24 * 3600)
+STAFF_INVITATION_MAX_AGE = env_int("STAFF_INVITATION_MAX_AGE", default=7 * 24 * 3600)
+MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", default=PRODUCTION)
+MFA_ISSUER = env("MFA_ISSUER", "CareConnect")
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", default=12 * 3600)
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+
+# Request bodies: 1 MB for JSON, DOCTOR_PHOTO_MAX_BYTES for the photo upload.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", default=3 * 1024 * 1024)
+DOCTOR_PHOTO_MAX_BYTES = 2 * 1024 * 1024
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+
+# Encryption at rest: "kid:base64url-key,kid2:..." the first is active (DESIGN §5).
+CRYPTO_KEYS = env("CRYPTO_KEYS") or local_keyring(VAR_DIR / "keyring")
+
+# Email: files under var/mail/ on the embedded default (one file per message).
+EMAIL_URL = env("EMAIL_URL")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CareConnect <no-reply@careconnect.test>")
+if EMAIL_URL:
+    from urllib.parse import unquote, urlparse
+
+    _email = urlparse(EMAIL_URL)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _email.hostname or "localhost"
+    EMAIL_PORT = _email.port or 25
+    EMAIL_HOST_USER = unquote(_email.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_email.password or "")
+    EMAIL_USE_TLS = _email.scheme == "smtp+tls"
+    EMAIL_USE_SSL = _email.scheme == "smtps"
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "careconnect.notifications.backends.MailDirBackend"
+MAIL_DIR = VAR_DIR / "mail"
+SMS_DIR = VAR_DIR / "sms"
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "dev"
+
+# Throttles: per client IP (and per email for login). Rates are settable for load tests.
+THROTTLE_RATES = {
+    "login": env("THROTTLE_LOGIN", "20/min"),
+    "register": env("THROTTLE_REGISTER", "10/min"),
+    "password_reset": env("THROTTLE_PASSWORD_RESET", "5/min"),
+    "email": env("THROTTLE_EMAIL", "5/min"),
+}
+
+REST_FRAMEWORK: dict[str, Any] = {
+    # Token first so an unauthenticated request answers 401 with WWW-Authenticate.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["careconnect.accounts.permissions.IsSignedIn"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "careconnect.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CareConnect API",
+    "DESCRIPTION": "Chat-first telehealth. See docs/ for the websocket protocols.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "filters": {"request": {"()": "careconnect.middleware.RequestIdLogFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request"]}
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Demo data is for the embedded default only (API.md); a production boot refuses it.
+DEMO_DATA_ALLOWED = not PRODUCTION
