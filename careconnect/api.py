@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from careconnect.errors import ApplicationError, error_body
@@ -131,3 +133,11 @@ class PlainTextField(serializers.CharField):
 class MoneySerializer(StrictSerializer):
     amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
     currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3)
+
+
+class ScopedThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle, reading `settings.THROTTLE_RATES` on each request (settable by env,
+    and by tests) instead of a copy taken at import."""
+
+    def get_rate(self) -> str | None:
+        return str(settings.THROTTLE_RATES[self.scope])

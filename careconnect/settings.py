@@ -242,7 +242,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "careconnect.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,  # read per request by api.ScopedThrottle
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -266,6 +266,9 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Benchmarks only: exposes /bench/bare/, a plain Django view used as the latency baseline.
+BENCH_ENDPOINTS = env_bool("CARECONNECT_BENCH", default=False) and not PRODUCTION
 
 # Demo data is for the embedded default only (API.md); a production boot refuses it.
 DEMO_DATA_ALLOWED = not PRODUCTION

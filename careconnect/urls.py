@@ -12,6 +12,11 @@ def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     return JsonResponse(error_body("not_found", "Not found."), status=404)
 
 
+def bench_bare(request: HttpRequest) -> JsonResponse:
+    """The baseline of bench/rest_bench.py: Django's request cycle and nothing of ours."""
+    return JsonResponse({"ok": True})
+
+
 urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -19,5 +24,7 @@ urlpatterns = [
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>doctors/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    path("", include("frontend.urls")),
 ]
+if settings.BENCH_ENDPOINTS:
+    urlpatterns.append(path("bench/bare/", bench_bare))
+urlpatterns.append(path("", include("frontend.urls")))

@@ -15,7 +15,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from careconnect.accounts import selectors, services
@@ -23,6 +22,7 @@ from careconnect.accounts.access import resolve_patient_access
 from careconnect.accounts.api import serializers as s
 from careconnect.accounts.models import User
 from careconnect.accounts.permissions import Anyone
+from careconnect.api import ScopedThrottle
 from careconnect.errors import InvalidInputError, PermissionDeniedError
 
 
@@ -53,7 +53,7 @@ class CsrfApi(APIView):
 class RegisterApi(APIView):
     permission_classes = [Anyone]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "register"
 
     @extend_schema(request=s.RegisterInput, responses={201: s.RegisterOutput})
@@ -69,7 +69,7 @@ class RegisterApi(APIView):
 class ConfirmEmailApi(APIView):
     permission_classes = [Anyone]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "email"
 
     @extend_schema(request=s.TokenInput, responses={200: None})
@@ -81,7 +81,7 @@ class ConfirmEmailApi(APIView):
 class ResendConfirmationApi(APIView):
     permission_classes = [Anyone]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "email"
 
     @extend_schema(request=s.EmailInput, responses={202: None})
@@ -92,7 +92,7 @@ class ResendConfirmationApi(APIView):
 
 class LoginApi(APIView):
     permission_classes = [Anyone]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "login"
 
     @extend_schema(request=s.LoginInput, responses={200: s.MeOutput})
@@ -119,7 +119,7 @@ class LogoutApi(APIView):
 class ObtainTokenApi(APIView):
     permission_classes = [Anyone]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "login"
 
     @extend_schema(request=s.LoginInput, responses={200: s.TokenOutput})
@@ -144,7 +144,7 @@ class MeApi(APIView):
 class PasswordResetApi(APIView):
     permission_classes = [Anyone]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "password_reset"
 
     @extend_schema(request=s.EmailInput, responses={202: None})
@@ -156,7 +156,7 @@ class PasswordResetApi(APIView):
 class PasswordResetConfirmApi(APIView):
     permission_classes = [Anyone]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "password_reset"
 
     @extend_schema(request=s.PasswordResetConfirmInput, responses={200: None})
@@ -361,7 +361,7 @@ class CenterInvitationListApi(APIView):
 class StaffInvitationAcceptApi(APIView):
     permission_classes = [Anyone]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "register"
 
     @extend_schema(request=s.StaffAcceptInput, responses={201: s.MeOutput})
