@@ -63,7 +63,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, exceptions.ParseError):
         body = error_body("malformed_json", "The request body is not valid JSON.")
     elif isinstance(exc, exceptions.Throttled):
-        wait = int(exc.wait or 1)
+        wait = int(getattr(exc, "wait", None) or 1)
         body = error_body("throttled", f"Too many attempts. Try again in {wait} seconds.")
     elif isinstance(exc, exceptions.APIException):
         code = _STATUS_CODES.get(status, "error")
@@ -98,7 +98,9 @@ def validate_person_name(value: str) -> str:
     """Names are shown everywhere: refuse markup and control characters outright."""
     cleaned = " ".join(value.split())
     if _NAME_FORBIDDEN.search(value):
-        raise serializers.ValidationError("Names may not contain <, >, braces or control characters.")
+        raise serializers.ValidationError(
+            "Names may not contain <, >, braces or control characters."
+        )
     if not any(ch.isalpha() for ch in cleaned):
         raise serializers.ValidationError("Enter a name with at least one letter.")
     return cleaned
@@ -140,4 +142,4 @@ class ScopedThrottle(ScopedRateThrottle):
     and by tests) instead of a copy taken at import."""
 
     def get_rate(self) -> str | None:
-        return str(settings.THROTTLE_RATES[self.scope])
+        return str(settings.THROTTLE_RATES[str(self.scope)])

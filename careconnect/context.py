@@ -12,18 +12,19 @@ class RequestContext:
     ip: str | None = None
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "careconnect_request", default=RequestContext()
+_NO_REQUEST = RequestContext()  # frozen: safe to share
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "careconnect_request", default=None
 )
 
 
 def current_request() -> RequestContext:
-    return _current.get()
+    return _current.get() or _NO_REQUEST
 
 
-def set_request(context: RequestContext) -> contextvars.Token[RequestContext]:
+def set_request(context: RequestContext) -> contextvars.Token[RequestContext | None]:
     return _current.set(context)
 
 
-def reset_request(token: contextvars.Token[RequestContext]) -> None:
+def reset_request(token: contextvars.Token[RequestContext | None]) -> None:
     _current.reset(token)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 from django.views.static import serve
@@ -15,7 +15,7 @@ _MISSING = """<!doctype html><meta charset="utf-8"><title>CareConnect</title>
 
 @require_safe
 @ensure_csrf_cookie
-def index(request: HttpRequest, path: str = "") -> HttpResponse:
+def index(request: HttpRequest, path: str = "") -> HttpResponseBase:
     index_file = settings.FRONTEND_DIST / "index.html"
     if not index_file.is_file():
         return HttpResponse(_MISSING, status=503)
@@ -25,9 +25,9 @@ def index(request: HttpRequest, path: str = "") -> HttpResponse:
 
 
 @require_safe
-def asset(request: HttpRequest, path: str) -> HttpResponse:
+def asset(request: HttpRequest, path: str) -> HttpResponseBase:
     if not (settings.FRONTEND_DIST / "assets").is_dir():
         raise Http404
-    response = serve(request, path, document_root=settings.FRONTEND_DIST / "assets")
+    response = serve(request, path, document_root=str(settings.FRONTEND_DIST / "assets"))
     response["Cache-Control"] = "public, max-age=31536000, immutable"  # hashed file names
     return response

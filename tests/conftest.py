@@ -10,7 +10,7 @@ from django.test import Client
 
 from careconnect.celery import app as celery_app
 from careconnect.crypto.services import clear_key_cache
-from tests.factories import DoctorFactory, PatientFactory, make_staff
+from tests.factories import make_doctor, make_patient, make_staff
 
 
 @pytest.fixture(autouse=True)
@@ -43,8 +43,9 @@ class Api:
             call = getattr(self.client, method)
             if method in {"get", "delete"}:
                 return call(path, **kwargs)
-            return call(path, body if body is not None else "", content_type="application/json",
-                        **kwargs)
+            return call(
+                path, body if body is not None else "", content_type="application/json", **kwargs
+            )
 
     def get(self, path: str, **extra: Any) -> Any:
         return self.request("get", path, **extra)
@@ -55,7 +56,9 @@ class Api:
     def patch(self, path: str, body: Any = None, **extra: Any) -> Any:
         return self.request("patch", path, body, **extra)
 
-    def login(self, email: str, password: str = "correct-horse-battery", otp: str | None = None) -> Any:
+    def login(
+        self, email: str, password: str = "correct-horse-battery", otp: str | None = None
+    ) -> Any:
         body: dict[str, Any] = {"email": email, "password": password}
         if otp is not None:
             body["otp"] = otp
@@ -75,12 +78,12 @@ def make_api(django_capture_on_commit_callbacks: Callable[..., Any], db: None) -
 
 @pytest.fixture
 def patient(db: None) -> Any:
-    return PatientFactory()
+    return make_patient()
 
 
 @pytest.fixture
 def doctor(db: None) -> Any:
-    return DoctorFactory()
+    return make_doctor()
 
 
 @pytest.fixture

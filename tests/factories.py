@@ -1,45 +1,37 @@
+"""factory_boy factories, exposed through typed `make_*` functions for the tests."""
+
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-import factory
 from django.utils import timezone
+from factory.declarations import LazyFunction, Sequence
+from factory.django import DjangoModelFactory, Password
+from factory.faker import Faker
 
-from careconnect.accounts.models import (
-    DoctorProfile,
-    MedicalCenter,
-    Role,
-    RoleAssignment,
-    User,
-)
+from careconnect.accounts.models import DoctorProfile, MedicalCenter, Role, RoleAssignment, User
 
 PASSWORD = "correct-horse-battery"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
 
-    email = factory.Sequence(lambda n: f"user{n}@example.test")
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
-    email_confirmed_at = factory.LazyFunction(timezone.now)
-    password = factory.django.Password(PASSWORD)
+    email = Sequence(lambda n: f"user{n}@example.test")
+    first_name = Faker("first_name")
+    last_name = Faker("last_name")
+    email_confirmed_at = LazyFunction(timezone.now)
+    password = Password(PASSWORD)
 
 
-class PatientFactory(UserFactory):
-    @factory.post_generation
-    def role(self, create: bool, extracted: Any, **kwargs: Any) -> None:
-        RoleAssignment.objects.create(user=self, role=Role.PATIENT)
-
-
-class CenterFactory(factory.django.DjangoModelFactory):
+class CenterFactory(DjangoModelFactory[MedicalCenter]):
     class Meta:
         model = MedicalCenter
 
-    name = factory.Sequence(lambda n: f"Clinic {n}")
+    name = Sequence(lambda n: f"Clinic {n}")
     city = "Lisbon"
     address = "1 Main Street"
     latitude = Decimal("38.700000")
@@ -47,15 +39,28 @@ class CenterFactory(factory.django.DjangoModelFactory):
     timezone = "Europe/Lisbon"
 
 
-def make_staff(*, role: str = Role.NURSE, center: MedicalCenter | None = None) -> User:
-    user: User = UserFactory()
-    RoleAssignment.objects.create(user=user, role=role, center=center or CenterFactory())
+def make_user(**fields: Any) -> User:
+    return cast(User, UserFactory(**fields))
+
+
+def make_center(**fields: Any) -> MedicalCenter:
+    return cast(MedicalCenter, CenterFactory(**fields))
+
+
+def make_patient(**fields: Any) -> User:
+    user = make_user(**fields)
+    RoleAssignment.objects.create(user=user, role=Role.PATIENT)
     return user
 
 
-class DoctorFactory(UserFactory):
-    @factory.post_generation
-    def center(self, create: bool, extracted: Any, **kwargs: Any) -> None:
-        center = extracted or CenterFactory()
-        RoleAssignment.objects.create(user=self, role=Role.DOCTOR, center=center)
-        DoctorProfile.objects.create(user=self, center=center, fee_online=Decimal("30.00"))
+def make_staff(*, role: str = Role.NURSE, center: MedicalCenter | None = None) -> User:
+    user = make_user()
+    RoleAssignment.objects.create(user=user, role=role, center=center or make_center())
+    return user
+
+
+def make_doctor(*, center: MedicalCenter | None = None) -> User:
+    center = center or make_center()
+    user = make_staff(role=Role.DOCTOR, center=center)
+    DoctorProfile.objects.create(user=user, center=center, fee_online=Decimal("30.00"))
+    return user

@@ -68,16 +68,21 @@ def resolve_patient_access(*, actor: User, patient_id: UUID | str, scope: str) -
     grants = list(CareGrant.objects.filter(patient=patient, grantee=actor).order_by("-created_at"))
     now = timezone.now()
     live = [
-        g for g in grants
+        g
+        for g in grants
         if g.status == CareGrant.Status.ACTIVE and g.effective_status(now) == "active"
     ]
     if live:
         if any(scope in g.scopes for g in live):
             return PatientAccess(patient=patient, acting_for=True)
         raise ScopeMissingError()
-    if scope == "view_records" and user_roles(actor) & {Role.DOCTOR, Role.NURSE}:
-        if CareRelationship.objects.filter(patient=patient, clinician=actor).exists():
-            return PatientAccess(patient=patient, acting_for=False, clinician=True)
+    is_clinician = bool(user_roles(actor) & {Role.DOCTOR, Role.NURSE})
+    if (
+        scope == "view_records"
+        and is_clinician
+        and CareRelationship.objects.filter(patient=patient, clinician=actor).exists()
+    ):
+        return PatientAccess(patient=patient, acting_for=False, clinician=True)
     if any(g.status != CareGrant.Status.PENDING for g in grants):
         raise GrantInactiveError()
     raise NotFoundError()

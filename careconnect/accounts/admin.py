@@ -33,30 +33,46 @@ class RoleInline(admin.TabularInline[RoleAssignment, User]):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "is_dependent", "is_active", "mfa_on")
     search_fields = ("email", "first_name", "last_name")
     list_filter = ("is_active", "is_staff", "is_dependent", "role_assignments__role")
     inlines = [RoleInline]
-    readonly_fields = ("date_joined", "last_login", "email_confirmed_at", "mfa_enabled_at",
-                       "health_data")
+    readonly_fields = (
+        "date_joined",
+        "last_login",
+        "email_confirmed_at",
+        "mfa_enabled_at",
+        "health_data",
+    )
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "is_dependent", "health_data")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
-                               "user_permissions")}),
-        ("Dates", {"fields": ("date_joined", "last_login", "email_confirmed_at",
-                              "mfa_enabled_at")}),
+        (
+            "Access",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (
+            "Dates",
+            {"fields": ("date_joined", "last_login", "email_confirmed_at", "mfa_enabled_at")},
+        ),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "first_name", "last_name",
-                                                 "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "first_name", "last_name", "password1", "password2"),
+            },
+        ),
     )
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        self._request = request
-        return super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        self._request = request  # read by health_data(); admin views are sync, one at a time
+        return super().get_form(request, obj, change=change, **kwargs)
 
     @admin.display(boolean=True, description="2FA")
     def mfa_on(self, obj: User) -> bool:
@@ -65,7 +81,7 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(description="Personal and health data")
     def health_data(self, obj: User) -> str:
         request: HttpRequest | None = getattr(self, "_request", None)
-        if obj.pk is None or request is None:
+        if request is None:
             return "-"
         viewer = request.user
         if not (isinstance(viewer, User) and viewer.has_perm(HEALTH_PERMISSION)):
@@ -73,9 +89,18 @@ class UserAdmin(BaseUserAdmin):
         from careconnect.accounts.services import read_profile
 
         profile = read_profile(actor=viewer, access=PatientAccess(patient=obj, acting_for=False))
-        shown = {key: profile[key] for key in ("date_of_birth", "phone", "address",
-                                               "emergency_contact", "allergies", "conditions",
-                                               "medications")}
+        shown = {
+            key: profile[key]
+            for key in (
+                "date_of_birth",
+                "phone",
+                "address",
+                "emergency_contact",
+                "allergies",
+                "conditions",
+                "medications",
+            )
+        }
         return format_html("<pre>{}</pre>", json.dumps(shown, indent=2, default=str))
 
 

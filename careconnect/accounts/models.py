@@ -76,7 +76,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     mfa_enabled_at = models.DateTimeField(null=True, blank=True)
     mfa_last_step = models.BigIntegerField(default=0)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -309,7 +309,9 @@ class StaffInvitation(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
 

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from careconnect.accounts.models import User
 from careconnect.errors import PermissionDeniedError
 
 
@@ -20,9 +21,9 @@ class IsSignedIn(BasePermission):
         from careconnect.accounts.services import mfa_setup_required
 
         user = request.user
-        if user is None or not user.is_authenticated:
+        if not isinstance(user, User):
             return False
-        if not getattr(view, "allowed_without_mfa", False) and mfa_setup_required(user):  # type: ignore[arg-type]
+        if not getattr(view, "allowed_without_mfa", False) and mfa_setup_required(user):
             raise MfaSetupRequiredError()
         return True
 

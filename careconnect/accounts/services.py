@@ -133,23 +133,31 @@ class NotCenterAdminError(PermissionDeniedError):
 
 # ---------------------------------------------------------------- keys and personal data
 
+
 def ensure_data_key(user: User) -> DataKey:
     """The person's data key, created on first use under a row lock (one key per person)."""
-    if user.data_key_id is not None:
-        if user.data_key is not None:
-            return user.data_key
+    if user.data_key_id is not None and user.data_key is not None:
+        return user.data_key
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        if locked.data_key_id is None:
-            locked.data_key = create_data_key(purpose=DataKey.Purpose.PATIENT)
+        data_key = locked.data_key
+        if data_key is None:
+            data_key = create_data_key(purpose=DataKey.Purpose.PATIENT)
+            locked.data_key = data_key
             locked.save(update_fields=["data_key"])
-        user.data_key = locked.data_key
-    assert user.data_key is not None
-    return user.data_key
+        user.data_key = data_key
+    return data_key
 
 
 PERSONAL_FIELDS = ("date_of_birth", "phone", "address", "emergency_contact")
-EMPTY_ADDRESS = {"line1": "", "line2": "", "city": "", "region": "", "postal_code": "", "country": ""}
+EMPTY_ADDRESS = {
+    "line1": "",
+    "line2": "",
+    "city": "",
+    "region": "",
+    "postal_code": "",
+    "country": "",
+}
 
 
 def _profile_aad(user: User) -> str:
@@ -172,7 +180,9 @@ def _read_personal(user: User) -> dict[str, Any]:
 def _write_personal(user: User, changes: dict[str, Any]) -> None:
     key = ensure_data_key(user)
     profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
-    current = (open_json(key, profile.sealed, aad=_profile_aad(user)) if profile.sealed else {}) or {}
+    current = (
+        open_json(key, profile.sealed, aad=_profile_aad(user)) if profile.sealed else {}
+    ) or {}
     current.update(changes)
     profile.sealed = seal_json(key, current, aad=_profile_aad(user))
     profile.save(update_fields=["sealed", "updated_at"])
@@ -183,8 +193,12 @@ def read_profile(*, actor: User, access: PatientAccess) -> dict[str, Any]:
     patient = access.patient
     personal = _read_personal(patient)
     record(
-        actor=actor, action="profile.read", object_type="accounts.profile", object_id=patient.id,
-        patient=patient, acting_for=patient if access.acting_for else None,
+        actor=actor,
+        action="profile.read",
+        object_type="accounts.profile",
+        object_id=patient.id,
+        patient=patient,
+        acting_for=patient if access.acting_for else None,
     )
     result: dict[str, Any] = {
         "id": patient.id,
@@ -199,7 +213,9 @@ def read_profile(*, actor: User, access: PatientAccess) -> dict[str, Any]:
         "medications": [],
     }
     if Role.PATIENT in user_roles(patient):
-        result.update(read_health_summary(patient=patient, actor=actor, acting_for=access.acting_for))
+        result.update(
+            read_health_summary(patient=patient, actor=actor, acting_for=access.acting_for)
+        )
     return result
 
 
@@ -217,11 +233,17 @@ def update_profile(*, actor: User, access: PatientAccess, data: dict[str, Any]) 
     if personal:
         _write_personal(patient, personal)
         record(
-            actor=actor, action="profile.update", object_type="accounts.profile",
-            object_id=patient.id, patient=patient,
-            acting_for=patient if access.acting_for else None, detail={"fields": sorted(personal)},
+            actor=actor,
+            action="profile.update",
+            object_type="accounts.profile",
+            object_id=patient.id,
+            patient=patient,
+            acting_for=patient if access.acting_for else None,
+            detail={"fields": sorted(personal)},
         )
-    health = {name: data[name] for name in ("allergies", "conditions", "medications") if name in data}
+    health: dict[str, Any] = {
+        name: data[name] for name in ("allergies", "conditions", "medications") if name in data
+    }
     if health:
         if Role.PATIENT not in user_roles(patient):
             raise InvalidInputError("Only patients keep a health summary.")
@@ -232,6 +254,7 @@ def update_profile(*, actor: User, access: PatientAccess, data: dict[str, Any]) 
 
 
 # ---------------------------------------------------------------- registration and login
+
 
 def _validate_new_password(password: str, user: User | None = None) -> None:
     try:
@@ -250,11 +273,16 @@ def register_patient(
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
         queue_email(
-            to=email, kind="account_exists", subject="Your CareConnect account",
+            to=email,
+            kind="account_exists",
+            subject="Your CareConnect account",
             body=(
                 "Someone (maybe you) tried to create a CareConnect account with this address, "
-                "but you already have one.\n\nSign in: " + app_link("/login") +
-                "\nForgot your password? " + app_link("/forgot-password") + "\n"
+                "but you already have one.\n\nSign in: "
+                + app_link("/login")
+                + "\nForgot your password? "
+                + app_link("/forgot-password")
+                + "\n"
             ),
         )
         return
@@ -275,10 +303,13 @@ def register_patient(
 
 
 def _send_confirmation(user: User) -> None:
-    assert user.email
+    if not user.email:  # dependents have no email and never confirm one
+        return
     link = app_link(f"/confirm-email?token={make_confirmation_token(user)}")
     queue_email(
-        to=user.email, kind="confirm_email", subject="Confirm your CareConnect email",
+        to=user.email,
+        kind="confirm_email",
+        subject="Confirm your CareConnect email",
         body=(
             f"Hello {user.first_name},\n\nConfirm your email address to finish setting up your "
             f"CareConnect account:\n\n{link}\n\nThe link works for 3 days.\n"
@@ -292,8 +323,12 @@ def confirm_email(*, token: str) -> User:
     if user.email_confirmed_at is None:
         user.email_confirmed_at = timezone.now()
         user.save(update_fields=["email_confirmed_at"])
-        record(actor=user, action="account.confirm_email", object_type="accounts.user",
-               object_id=user.id)
+        record(
+            actor=user,
+            action="account.confirm_email",
+            object_type="accounts.user",
+            object_id=user.id,
+        )
     return user
 
 
@@ -323,6 +358,7 @@ def authenticate_user(
 
 
 # ---------------------------------------------------------------- two-factor (TOTP)
+
 
 def _mfa_aad(user: User, kind: str) -> str:
     return f"accounts.user.{kind}:{user.id}"
@@ -355,7 +391,9 @@ def enable_mfa(*, user: User, otp: str) -> list[str]:
     if not locked.mfa_pending_sealed:
         raise ConflictError("Start the two-factor setup first.")
     secret = open_sealed(
-        ensure_data_key(locked), bytes(locked.mfa_pending_sealed), aad=_mfa_aad(locked, "mfa_pending")
+        ensure_data_key(locked),
+        bytes(locked.mfa_pending_sealed),
+        aad=_mfa_aad(locked, "mfa_pending"),
     ).decode()
     step = _matching_step(secret, otp)
     if step is None:
@@ -374,8 +412,9 @@ def enable_mfa(*, user: User, otp: str) -> list[str]:
     BackupCode.objects.bulk_create(
         [BackupCode(user=locked, code_hash=_hash_backup_code(code)) for code in codes]
     )
-    record(actor=locked, action="account.mfa_enable", object_type="accounts.user",
-           object_id=locked.id)
+    record(
+        actor=locked, action="account.mfa_enable", object_type="accounts.user", object_id=locked.id
+    )
     user.mfa_enabled_at = locked.mfa_enabled_at
     return codes
 
@@ -411,8 +450,12 @@ def verify_second_factor(*, user: User, otp: str) -> None:
             user=locked, code_hash=_hash_backup_code(otp), used_at__isnull=True
         ).update(used_at=timezone.now())
         if used == 1:
-            record(actor=locked, action="account.backup_code_used", object_type="accounts.user",
-                   object_id=locked.id)
+            record(
+                actor=locked,
+                action="account.backup_code_used",
+                object_type="accounts.user",
+                object_id=locked.id,
+            )
             return
     raise InvalidOtpError()
 
@@ -429,8 +472,9 @@ def disable_mfa(*, user: User, password: str) -> None:
     locked.mfa_enabled_at = None
     locked.save(update_fields=["mfa_secret_sealed", "mfa_pending_sealed", "mfa_enabled_at"])
     BackupCode.objects.filter(user=locked).delete()
-    record(actor=locked, action="account.mfa_disable", object_type="accounts.user",
-           object_id=locked.id)
+    record(
+        actor=locked, action="account.mfa_disable", object_type="accounts.user", object_id=locked.id
+    )
 
 
 def mfa_setup_required(user: User) -> bool:
@@ -441,6 +485,7 @@ def mfa_setup_required(user: User) -> bool:
 
 # ---------------------------------------------------------------- password reset
 
+
 @transaction.atomic
 def request_password_reset(*, email: str) -> None:
     user = User.objects.filter(email__iexact=normalize_email(email), is_active=True).first()
@@ -448,7 +493,9 @@ def request_password_reset(*, email: str) -> None:
         return
     link = app_link(f"/reset-password?token={make_password_reset_token(user)}")
     queue_email(
-        to=user.email, kind="password_reset", subject="Reset your CareConnect password",
+        to=user.email,
+        kind="password_reset",
+        subject="Reset your CareConnect password",
         body=(
             f"Hello {user.first_name},\n\nSomeone asked to reset the password of your CareConnect "
             f"account. If it was you, choose a new password here (the link works once, for 1 "
@@ -463,12 +510,14 @@ def reset_password(*, token: str, password: str) -> User:
     _validate_new_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    record(actor=user, action="account.password_reset", object_type="accounts.user",
-           object_id=user.id)
+    record(
+        actor=user, action="account.password_reset", object_type="accounts.user", object_id=user.id
+    )
     return user
 
 
 # ---------------------------------------------------------------- family access
+
 
 @transaction.atomic
 def invite_family_member(
@@ -480,23 +529,35 @@ def invite_family_member(
     if patient.email and email == patient.email.lower():
         raise InvalidInputError("You cannot invite yourself.", email=["This is your own email."])
     if expires_at is not None and expires_at <= timezone.now():
-        raise InvalidInputError("The expiry must be in the future.",
-                                expires_at=["Must be in the future."])
+        raise InvalidInputError(
+            "The expiry must be in the future.", expires_at=["Must be in the future."]
+        )
     grantee = User.objects.filter(email__iexact=email).first()
     try:
         with transaction.atomic():
             grant = CareGrant.objects.create(
-                patient=patient, email=email, scopes=sorted(set(scopes)), expires_at=expires_at,
+                patient=patient,
+                email=email,
+                scopes=sorted(set(scopes)),
+                expires_at=expires_at,
                 grantee=None,
             )
     except IntegrityError as exc:
         raise AlreadyInvitedError() from exc
-    record(actor=patient, action="family.invite", object_type="accounts.caregrant",
-           object_id=grant.id, patient=patient, detail={"scopes": grant.scopes})
+    record(
+        actor=patient,
+        action="family.invite",
+        object_type="accounts.caregrant",
+        object_id=grant.id,
+        patient=patient,
+        detail={"scopes": grant.scopes},
+    )
     who = f"{patient.first_name} {patient.last_name[:1]}.".strip()
     action = "Sign in" if grantee is not None else "Create an account with this email address"
     queue_email(
-        to=email, kind="family_invite", subject="You have been invited to CareConnect",
+        to=email,
+        kind="family_invite",
+        subject="You have been invited to CareConnect",
         body=(
             f"{who} invited you to help with their care on CareConnect.\n\n{action}, then open "
             f"this link to see the invitation and accept it:\n\n"
@@ -525,8 +586,14 @@ def accept_grant(*, user: User, grant_id: UUID) -> CareGrant:
     grant.save(update_fields=["grantee", "status", "accepted_at"])
     if Role.PATIENT not in user_roles(user):
         RoleAssignment.objects.get_or_create(user=user, role=Role.PATIENT, center=None)
-    record(actor=user, action="family.accept", object_type="accounts.caregrant",
-           object_id=grant.id, patient=grant.patient, acting_for=grant.patient)
+    record(
+        actor=user,
+        action="family.accept",
+        object_type="accounts.caregrant",
+        object_id=grant.id,
+        patient=grant.patient,
+        acting_for=grant.patient,
+    )
     return grant
 
 
@@ -540,8 +607,13 @@ def revoke_grant(*, patient: User, grant_id: UUID) -> CareGrant:
     grant.status = CareGrant.Status.REVOKED
     grant.revoked_at = timezone.now()
     grant.save(update_fields=["status", "revoked_at"])
-    record(actor=patient, action="family.revoke", object_type="accounts.caregrant",
-           object_id=grant.id, patient=patient)
+    record(
+        actor=patient,
+        action="family.revoke",
+        object_type="accounts.caregrant",
+        object_id=grant.id,
+        patient=patient,
+    )
     return grant
 
 
@@ -549,38 +621,67 @@ def revoke_grant(*, patient: User, grant_id: UUID) -> CareGrant:
 def add_dependent(*, guardian: User, first_name: str, last_name: str, date_of_birth: Any) -> User:
     if Role.PATIENT not in user_roles(guardian):
         raise PermissionDeniedError("Only patient accounts can add dependents.")
-    child = User(first_name=first_name, last_name=last_name, email=None, is_dependent=True,
-                 email_confirmed_at=None)
+    child = User(
+        first_name=first_name,
+        last_name=last_name,
+        email=None,
+        is_dependent=True,
+        email_confirmed_at=None,
+    )
     child.set_unusable_password()
     child.save()
     RoleAssignment.objects.create(user=child, role=Role.PATIENT)
     _write_personal(child, {"date_of_birth": date_of_birth.isoformat()})
     CareGrant.objects.create(
-        patient=child, grantee=guardian, email=guardian.email or "", scopes=ALL_SCOPES,
-        relationship=CareGrant.Relationship.GUARDIAN, status=CareGrant.Status.ACTIVE,
+        patient=child,
+        grantee=guardian,
+        email=guardian.email or "",
+        scopes=ALL_SCOPES,
+        relationship=CareGrant.Relationship.GUARDIAN,
+        status=CareGrant.Status.ACTIVE,
         accepted_at=timezone.now(),
     )
-    record(actor=guardian, action="family.add_dependent", object_type="accounts.user",
-           object_id=child.id, patient=child, acting_for=child)
+    record(
+        actor=guardian,
+        action="family.add_dependent",
+        object_type="accounts.user",
+        object_id=child.id,
+        patient=child,
+        acting_for=child,
+    )
     return child
 
 
 def read_dependent(*, guardian: User, child: User) -> dict[str, Any]:
     personal = _read_personal(child)
-    record(actor=guardian, action="profile.read", object_type="accounts.profile",
-           object_id=child.id, patient=child, acting_for=child, detail={"fields": ["date_of_birth"]})
-    return {"id": child.id, "first_name": child.first_name, "last_name": child.last_name,
-            "date_of_birth": personal["date_of_birth"]}
+    record(
+        actor=guardian,
+        action="profile.read",
+        object_type="accounts.profile",
+        object_id=child.id,
+        patient=child,
+        acting_for=child,
+        detail={"fields": ["date_of_birth"]},
+    )
+    return {
+        "id": child.id,
+        "first_name": child.first_name,
+        "last_name": child.last_name,
+        "date_of_birth": personal["date_of_birth"],
+    }
 
 
 def is_guardian(user: User, patient: User) -> bool:
     return CareGrant.objects.filter(
-        patient=patient, grantee=user, relationship=CareGrant.Relationship.GUARDIAN,
+        patient=patient,
+        grantee=user,
+        relationship=CareGrant.Relationship.GUARDIAN,
         status=CareGrant.Status.ACTIVE,
     ).exists()
 
 
 # ---------------------------------------------------------------- centers and staff
+
 
 def require_center_admin(actor: User, center_id: UUID) -> MedicalCenter:
     center = MedicalCenter.objects.filter(id=center_id).first()
@@ -602,8 +703,13 @@ def update_center(*, actor: User, center_id: UUID, data: dict[str, Any]) -> Medi
         setattr(center, name, value)
     if data:
         center.save(update_fields=list(data))
-    record(actor=actor, action="center.update", object_type="accounts.medicalcenter",
-           object_id=center.id, detail={"fields": sorted(data)})
+    record(
+        actor=actor,
+        action="center.update",
+        object_type="accounts.medicalcenter",
+        object_id=center.id,
+        detail={"fields": sorted(data)},
+    )
     return center
 
 
@@ -621,10 +727,17 @@ def invite_staff(*, actor: User, center_id: UUID, email: str, role: str) -> Staf
             )
     except IntegrityError as exc:
         raise AlreadyInvitedError("This email already has a pending invitation.") from exc
-    record(actor=actor, action="center.invite_staff", object_type="accounts.staffinvitation",
-           object_id=invitation.id, detail={"role": role})
+    record(
+        actor=actor,
+        action="center.invite_staff",
+        object_type="accounts.staffinvitation",
+        object_id=invitation.id,
+        detail={"role": role},
+    )
     queue_email(
-        to=email, kind="staff_invite", subject=f"Join {center.name} on CareConnect",
+        to=email,
+        kind="staff_invite",
+        subject=f"Join {center.name} on CareConnect",
         body=(
             f"{actor.full_name} invited you to join {center.name} on CareConnect as a {role}.\n\n"
             f"Create your account here (the link works for 7 days):\n\n"
@@ -635,9 +748,7 @@ def invite_staff(*, actor: User, center_id: UUID, email: str, role: str) -> Staf
 
 
 @transaction.atomic
-def accept_staff_invitation(
-    *, token: str, first_name: str, last_name: str, password: str
-) -> User:
+def accept_staff_invitation(*, token: str, first_name: str, last_name: str, password: str) -> User:
     invitation = (
         StaffInvitation.objects.select_for_update()
         .filter(token_hash=hash_token(token), status=StaffInvitation.Status.PENDING)
@@ -652,7 +763,10 @@ def accept_staff_invitation(
     probe = User(email=invitation.email, first_name=first_name, last_name=last_name)
     _validate_new_password(password, probe)
     user = User.objects.create_user(
-        email=invitation.email, password=password, first_name=first_name, last_name=last_name,
+        email=invitation.email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
         email_confirmed_at=timezone.now(),
     )
     RoleAssignment.objects.create(user=user, role=invitation.role, center=invitation.center)
@@ -662,12 +776,17 @@ def accept_staff_invitation(
     invitation.accepted_at = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["status", "accepted_at", "user"])
-    record(actor=user, action="center.join", object_type="accounts.staffinvitation",
-           object_id=invitation.id)
+    record(
+        actor=user,
+        action="center.join",
+        object_type="accounts.staffinvitation",
+        object_id=invitation.id,
+    )
     return user
 
 
 # ---------------------------------------------------------------- doctor profile
+
 
 @transaction.atomic
 def update_doctor_profile(*, actor: User, data: dict[str, Any]) -> DoctorProfile:
@@ -688,8 +807,10 @@ def update_doctor_profile(*, actor: User, data: dict[str, Any]) -> DoctorProfile
                 currencies.add(money["currency"])
             fields.append(name)
     if len(currencies) > 1:
-        raise InvalidInputError("Both fees must use the same currency.",
-                                fee_in_person=["Use the same currency as the online fee."])
+        raise InvalidInputError(
+            "Both fees must use the same currency.",
+            fee_in_person=["Use the same currency as the online fee."],
+        )
     if currencies:
         doctor.currency = currencies.pop()
         fields.append("currency")
@@ -700,10 +821,17 @@ def update_doctor_profile(*, actor: User, data: dict[str, Any]) -> DoctorProfile
         found = list(Specialty.objects.filter(slug__in=slugs))
         if len(found) != len(slugs):
             missing = sorted(set(slugs) - {s.slug for s in found})
-            raise InvalidInputError("Unknown specialty.", specialties=[f"Unknown: {', '.join(missing)}"])
+            raise InvalidInputError(
+                "Unknown specialty.", specialties=[f"Unknown: {', '.join(missing)}"]
+            )
         doctor.specialties.set(found)
-    record(actor=actor, action="doctor.update_profile", object_type="accounts.doctorprofile",
-           object_id=doctor.id, detail={"fields": sorted(data)})
+    record(
+        actor=actor,
+        action="doctor.update_profile",
+        object_type="accounts.doctorprofile",
+        object_id=doctor.id,
+        detail={"fields": sorted(data)},
+    )
     return doctor
 
 
@@ -711,7 +839,7 @@ _IMAGE_SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 
 
 @transaction.atomic
-def set_doctor_photo(*, actor: User, upload: UploadedFile) -> DoctorProfile:
+def set_doctor_photo(*, actor: User, upload: UploadedFile[Any]) -> DoctorProfile:
     doctor = DoctorProfile.objects.select_for_update().filter(user=actor).first()
     if doctor is None:
         raise NotFoundError("You do not have a doctor profile.")
@@ -721,8 +849,9 @@ def set_doctor_photo(*, actor: User, upload: UploadedFile) -> DoctorProfile:
     upload.seek(0)
     extension = next((ext for sig, ext in _IMAGE_SIGNATURES.items() if head.startswith(sig)), None)
     if extension is None:
-        raise InvalidInputError("The photo must be a JPEG or PNG image.",
-                                photo=["Not a JPEG or PNG image."])
+        raise InvalidInputError(
+            "The photo must be a JPEG or PNG image.", photo=["Not a JPEG or PNG image."]
+        )
     relative = f"doctors/{doctor.id}-{secrets.token_hex(6)}.{extension}"
     target = Path(settings.MEDIA_ROOT) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -734,6 +863,10 @@ def set_doctor_photo(*, actor: User, upload: UploadedFile) -> DoctorProfile:
     doctor.save(update_fields=["photo", "updated_at"])
     if old:
         transaction.on_commit(lambda: (Path(settings.MEDIA_ROOT) / old).unlink(missing_ok=True))
-    record(actor=actor, action="doctor.update_photo", object_type="accounts.doctorprofile",
-           object_id=doctor.id)
+    record(
+        actor=actor,
+        action="doctor.update_photo",
+        object_type="accounts.doctorprofile",
+        object_id=doctor.id,
+    )
     return doctor

@@ -28,7 +28,7 @@ class MailDirBackend(BaseEmailBackend):
             tmp = self.directory / f".{name}.tmp"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(message.message().as_bytes(linesep="\n"))
+                handle.write(message.message().as_bytes())
             tmp.rename(self.directory / name)  # atomic: readers never see half a message
             sent += 1
         return sent

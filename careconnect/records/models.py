@@ -9,7 +9,9 @@ class HealthRecord(models.Model):
     the patient's data key. Reads and writes go through records.services and are audited."""
 
     patient = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
         related_name="health_record",
     )
     sealed = models.BinaryField(null=True, blank=True, editable=False)

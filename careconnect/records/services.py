@@ -34,12 +34,18 @@ def read_health_summary(*, patient: User, actor: User | None, acting_for: bool) 
     health = HealthRecord.objects.filter(patient=patient).first()
     summary = empty_summary()
     if health is not None and health.sealed:
-        stored: dict[str, Any] = open_json(ensure_data_key(patient), health.sealed, aad=_aad(patient))
+        stored: dict[str, Any] = open_json(
+            ensure_data_key(patient), health.sealed, aad=_aad(patient)
+        )
         for field in HEALTH_FIELDS:
             summary[field] = stored.get(field, [])  # type: ignore[literal-required]
     record(
-        actor=actor, action="health_record.read", object_type="records.healthrecord",
-        object_id=patient.id, patient=patient, acting_for=patient if acting_for else None,
+        actor=actor,
+        action="health_record.read",
+        object_type="records.healthrecord",
+        object_id=patient.id,
+        patient=patient,
+        acting_for=patient if acting_for else None,
     )
     return summary
 
@@ -61,8 +67,12 @@ def write_health_summary(
     health.sealed = seal_json(key, merged, aad=_aad(patient))
     health.save(update_fields=["sealed", "updated_at"])
     record(
-        actor=actor, action="health_record.update", object_type="records.healthrecord",
-        object_id=patient.id, patient=patient, acting_for=patient if acting_for else None,
+        actor=actor,
+        action="health_record.update",
+        object_type="records.healthrecord",
+        object_id=patient.id,
+        patient=patient,
+        acting_for=patient if acting_for else None,
         detail={"fields": sorted(changes)},
     )
     return merged

@@ -25,7 +25,7 @@ from careconnect.crypto.services import (
     seal,
     shred_data_key,
 )
-from tests.factories import PatientFactory
+from tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -55,11 +55,13 @@ def test_rotate_keys_then_drop_old_key_keeps_everything_readable(settings: Any) 
     # given: records written under the old key
     old = f"old:{_key()}"
     settings.CRYPTO_KEYS = old
-    patients = [PatientFactory() for _ in range(3)]
+    patients = [make_patient() for _ in range(3)]
     for index, patient in enumerate(patients):
-        update_profile(actor=patient, access=PatientAccess(patient, False),
-                       data={"allergies": [{"substance": f"S{index}", "reaction": "",
-                                            "severity": "mild"}]})
+        update_profile(
+            actor=patient,
+            access=PatientAccess(patient, False),
+            data={"allergies": [{"substance": f"S{index}", "reaction": "", "severity": "mild"}]},
+        )
     assert set(DataKey.objects.values_list("kek_id", flat=True)) == {"old"}
     # when: a new key goes first, keys are re-wrapped, and the old key is removed
     new = f"new:{_key()}"
@@ -77,8 +79,10 @@ def test_rotate_keys_then_drop_old_key_keeps_everything_readable(settings: Any) 
 
 def test_without_the_key_nothing_opens(settings: Any) -> None:
     settings.CRYPTO_KEYS = f"one:{_key()}"
-    patient = PatientFactory()
-    update_profile(actor=patient, access=PatientAccess(patient, False), data={"phone": "+1 555 0101"})
+    patient = make_patient()
+    update_profile(
+        actor=patient, access=PatientAccess(patient, False), data={"phone": "+1 555 0101"}
+    )
     settings.CRYPTO_KEYS = f"two:{_key()}"
     clear_key_cache()
     patient.refresh_from_db()
@@ -87,8 +91,10 @@ def test_without_the_key_nothing_opens(settings: Any) -> None:
 
 
 def test_shredding_a_patients_data_key_makes_their_record_unreadable(db: None) -> None:
-    patient = PatientFactory()
-    update_profile(actor=patient, access=PatientAccess(patient, False), data={"phone": "+1 555 0199"})
+    patient = make_patient()
+    update_profile(
+        actor=patient, access=PatientAccess(patient, False), data={"phone": "+1 555 0199"}
+    )
     patient.refresh_from_db()
     assert patient.data_key_id is not None
     shred_data_key(data_key_id=patient.data_key_id)
@@ -101,8 +107,13 @@ def test_shredding_a_patients_data_key_makes_their_record_unreadable(db: None) -
 
 @pytest.mark.parametrize(
     "spec",
-    ["", "nokey", "k1:not-base64!!", f"k1:{base64.urlsafe_b64encode(b'short').decode()}",
-     "k1:{0},k1:{0}".format(base64.urlsafe_b64encode(os.urandom(32)).decode())],
+    [
+        "",
+        "nokey",
+        "k1:not-base64!!",
+        f"k1:{base64.urlsafe_b64encode(b'short').decode()}",
+        "k1:{0},k1:{0}".format(base64.urlsafe_b64encode(os.urandom(32)).decode()),
+    ],
 )
 def test_bad_keyring_is_refused(spec: str) -> None:
     with pytest.raises(ImproperlyConfigured):
@@ -118,9 +129,14 @@ def test_embedded_default_generates_a_private_keyring(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"CRYPTO_KEYS", "SECRET_KEY"}}
     env["CARECONNECT_VAR_DIR"] = str(tmp_path)
     code = "import django; django.setup(); from django.conf import settings; print(settings.CRYPTO_KEYS[:6])"
-    out = subprocess.run([sys.executable, "-c", code], env={**env,
-                         "DJANGO_SETTINGS_MODULE": "careconnect.settings"},
-                         capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "careconnect.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
     assert out.stdout.strip() == "local1"
     keyring = tmp_path / "keyring"
     assert keyring.stat().st_mode & 0o777 == 0o600

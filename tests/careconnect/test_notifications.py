@@ -25,8 +25,9 @@ def test_embedded_mail_backend_writes_one_file_per_email(settings: Any, tmp_path
 
 
 @pytest.mark.parametrize("kind", ["confirm_email"])
-def test_queue_email_waits_for_commit(kind: str, db: None, django_capture_on_commit_callbacks: Any,
-                                      mailoutbox: list[Any]) -> None:
+def test_queue_email_waits_for_commit(
+    kind: str, db: None, django_capture_on_commit_callbacks: Any, mailoutbox: list[Any]
+) -> None:
     from careconnect.notifications.services import queue_email
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

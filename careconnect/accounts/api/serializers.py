@@ -18,8 +18,9 @@ class RegisterInput(StrictSerializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     first_name = NameField()
     last_name = NameField()
-    phone = serializers.RegexField(r"^\+?[0-9 ()-]{6,20}$", max_length=20, required=False,
-                                   allow_blank=True)
+    phone = serializers.RegexField(
+        r"^\+?[0-9 ()-]{6,20}$", max_length=20, required=False, allow_blank=True
+    )
 
 
 class TokenInput(StrictSerializer):
@@ -85,13 +86,16 @@ class ProfileInput(StrictSerializer):
     first_name = NameField(required=False)
     last_name = NameField(required=False)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
-    phone = serializers.RegexField(r"^(\+?[0-9 ()-]{6,20})?$", max_length=20, required=False,
-                                   allow_blank=True)
+    phone = serializers.RegexField(
+        r"^(\+?[0-9 ()-]{6,20})?$", max_length=20, required=False, allow_blank=True
+    )
     address = AddressSerializer(required=False)
     emergency_contact = EmergencyContactSerializer(required=False, allow_null=True)
-    allergies = AllergySerializer(many=True, required=False, max_length=100)
-    conditions = ConditionSerializer(many=True, required=False, max_length=100)
-    medications = MedicationSerializer(many=True, required=False, max_length=100)
+    allergies = serializers.ListField(child=AllergySerializer(), required=False, max_length=100)
+    conditions = serializers.ListField(child=ConditionSerializer(), required=False, max_length=100)
+    medications = serializers.ListField(
+        child=MedicationSerializer(), required=False, max_length=100
+    )
 
     def validate_date_of_birth(self, value: Any) -> Any:
         from django.utils import timezone
@@ -122,22 +126,29 @@ class DependentInput(StrictSerializer):
         return value
 
 
-def _validate_timezone(value: str) -> str:
+def _validate_timezone(value: str) -> None:
     if value not in available_timezones():
         raise serializers.ValidationError("Choose a time zone such as Europe/Lisbon.")
-    return value
 
 
 class CenterInput(StrictSerializer):
     name = PlainTextField(max_length=200, required=False)
     address = PlainTextField(max_length=300, required=False, allow_blank=True)
     city = PlainTextField(max_length=100, required=False)
-    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90,
-                                        max_value=90, required=False, allow_null=True)
-    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-180,
-                                         max_value=180, required=False, allow_null=True)
-    phone = serializers.RegexField(r"^(\+?[0-9 ()-]{6,20})?$", max_length=20, required=False,
-                                   allow_blank=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        required=False,
+        allow_null=True,
+    )
+    phone = serializers.RegexField(
+        r"^(\+?[0-9 ()-]{6,20})?$", max_length=20, required=False, allow_blank=True
+    )
     timezone = serializers.CharField(max_length=64, required=False, validators=[_validate_timezone])
 
 
@@ -154,16 +165,18 @@ class StaffAcceptInput(StrictSerializer):
 
 
 class DoctorProfileInput(StrictSerializer):
-    specialties = serializers.ListField(child=serializers.SlugField(max_length=60), max_length=10,
-                                        required=False)
+    specialties = serializers.ListField(
+        child=serializers.SlugField(max_length=60), max_length=10, required=False
+    )
     bio = PlainTextField(max_length=4000, required=False, allow_blank=True)
     languages = serializers.ListField(
         child=serializers.ChoiceField(choices=sorted(LANGUAGES)), max_length=20, required=False
     )
     fee_online = MoneySerializer(required=False, allow_null=True)
     fee_in_person = MoneySerializer(required=False, allow_null=True)
-    license_number = serializers.RegexField(r"^[A-Za-z0-9./ -]{0,64}$", max_length=64,
-                                            required=False, allow_blank=True)
+    license_number = serializers.RegexField(
+        r"^[A-Za-z0-9./ -]{0,64}$", max_length=64, required=False, allow_blank=True
+    )
 
 
 class PhotoInput(serializers.Serializer[Any]):

@@ -22,12 +22,13 @@ from careconnect.accounts.access import resolve_patient_access
 from careconnect.accounts.api import serializers as s
 from careconnect.accounts.models import User
 from careconnect.accounts.permissions import Anyone
-from careconnect.api import ScopedThrottle
-from careconnect.errors import InvalidInputError, PermissionDeniedError
+from careconnect.api import ScopedThrottle, StrictSerializer
+from careconnect.errors import InvalidInputError, NotAuthenticatedError, PermissionDeniedError
 
 
 def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
+    if not isinstance(request.user, User):  # IsSignedIn guarantees this on every guarded view
+        raise NotAuthenticatedError()
     return request.user
 
 
@@ -99,7 +100,9 @@ class LoginApi(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(s.LoginInput, request)
         user = services.authenticate_user(
-            request=request._request, email=data["email"], password=data["password"],
+            request=request._request,
+            email=data["email"],
+            password=data["password"],
             otp=data.get("otp") or None,
         )
         login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -126,7 +129,9 @@ class ObtainTokenApi(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(s.LoginInput, request)
         user = services.authenticate_user(
-            request=request._request, email=data["email"], password=data["password"],
+            request=request._request,
+            email=data["email"],
+            password=data["password"],
             otp=data.get("otp") or None,
         )
         token, _ = Token.objects.get_or_create(user=user)
@@ -186,7 +191,9 @@ class MfaEnableApi(APIView):
 class MfaDisableApi(APIView):
     @extend_schema(request=s.PasswordInput, responses={204: None})
     def post(self, request: Request) -> Response:
-        services.disable_mfa(user=_user(request), password=_valid(s.PasswordInput, request)["password"])
+        services.disable_mfa(
+            user=_user(request), password=_valid(s.PasswordInput, request)["password"]
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -207,7 +214,9 @@ class ProfileApi(APIView):
         user = _user(request)
         data = _valid(s.ProfileInput, request)
         access = resolve_patient_access(actor=user, patient_id=user.id, scope="view_records")
-        return Response(s.ProfileOutput(services.update_profile(actor=user, access=access, data=data)).data)
+        return Response(
+            s.ProfileOutput(services.update_profile(actor=user, access=access, data=data)).data
+        )
 
 
 class PatientProfileApi(APIView):
@@ -224,9 +233,15 @@ class PatientProfileApi(APIView):
         user = _user(request)
         data = _valid(s.ProfileInput, request)
         access = resolve_patient_access(actor=user, patient_id=patient_id, scope="view_records")
-        if access.clinician or (access.acting_for and not services.is_guardian(user, access.patient)):
-            raise PermissionDeniedError("Only the patient (or a dependent's guardian) can edit this.")
-        return Response(s.ProfileOutput(services.update_profile(actor=user, access=access, data=data)).data)
+        if access.clinician or (
+            access.acting_for and not services.is_guardian(user, access.patient)
+        ):
+            raise PermissionDeniedError(
+                "Only the patient (or a dependent's guardian) can edit this."
+            )
+        return Response(
+            s.ProfileOutput(services.update_profile(actor=user, access=access, data=data)).data
+        )
 
 
 # ------------------------------------------------------------------ family
@@ -242,7 +257,9 @@ class GrantListApi(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(s.GrantInput, request)
         grant = services.invite_family_member(
-            patient=_user(request), email=data["email"], scopes=data["scopes"],
+            patient=_user(request),
+            email=data["email"],
+            scopes=data["scopes"],
             expires_at=data.get("expires_at"),
         )
         return Response(s.GrantOutput(grant).data, status=status.HTTP_201_CREATED)
@@ -251,7 +268,9 @@ class GrantListApi(APIView):
 class InvitationListApi(APIView):
     @extend_schema(responses={200: s.GrantOutput(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(s.GrantOutput(selectors.list_invitations_for(user=_user(request)), many=True).data)
+        return Response(
+            s.GrantOutput(selectors.list_invitations_for(user=_user(request)), many=True).data
+        )
 
 
 class GrantDetailApi(APIView):
@@ -271,7 +290,7 @@ class GrantDetailApi(APIView):
 class GrantAcceptApi(APIView):
     @extend_schema(request=None, responses={200: s.GrantOutput})
     def post(self, request: Request, grant_id: UUID) -> Response:
-        _valid(s.StrictSerializer, request)
+        _valid(StrictSerializer, request)
         grant = services.accept_grant(user=_user(request), grant_id=grant_id)
         return Response(s.GrantOutput(grant).data)
 
@@ -306,8 +325,12 @@ class DependentListApi(APIView):
         user = _user(request)
         data = _valid(s.DependentInput, request)
         child = services.add_dependent(guardian=user, **data)
-        body = {"id": child.id, "first_name": child.first_name, "last_name": child.last_name,
-                "date_of_birth": data["date_of_birth"]}
+        body = {
+            "id": child.id,
+            "first_name": child.first_name,
+            "last_name": child.last_name,
+            "date_of_birth": data["date_of_birth"],
+        }
         return Response(s.DependentOutput(body).data, status=status.HTTP_201_CREATED)
 
 
@@ -324,7 +347,7 @@ class CenterListApi(APIView):
 
 class CenterDetailApi(APIView):
     def get_permissions(self) -> list[Any]:
-        return [Anyone()] if self.request.method == "GET" else super().get_permissions()
+        return [Anyone()] if self.request.method == "GET" else list(super().get_permissions())
 
     @extend_schema(responses={200: s.CenterOutput})
     def get(self, request: Request, center_id: UUID) -> Response:
@@ -373,7 +396,9 @@ class StaffInvitationAcceptApi(APIView):
 class DoctorProfileApi(APIView):
     @extend_schema(responses={200: s.DoctorProfileOutput})
     def get(self, request: Request) -> Response:
-        return Response(s.DoctorProfileOutput(selectors.get_doctor_profile(user=_user(request))).data)
+        return Response(
+            s.DoctorProfileOutput(selectors.get_doctor_profile(user=_user(request))).data
+        )
 
     @extend_schema(request=s.DoctorProfileInput, responses={200: s.DoctorProfileOutput})
     def patch(self, request: Request) -> Response:
@@ -385,7 +410,9 @@ class DoctorProfileApi(APIView):
 class DoctorPhotoApi(APIView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": s.PhotoInput}, responses={200: s.DoctorProfileOutput})
+    @extend_schema(
+        request={"multipart/form-data": s.PhotoInput}, responses={200: s.DoctorProfileOutput}
+    )
     def post(self, request: Request) -> Response:
         user = _user(request)
         upload = request.FILES.get("photo")
@@ -408,7 +435,8 @@ class LanguageListApi(APIView):
 
     @extend_schema(responses={200: s.LanguageOutput(many=True)})
     def get(self, request: Request) -> Response:
-        languages = [{"code": code, "name": name} for code, name in sorted(
-            selectors.LANGUAGES.items(), key=lambda item: item[1])]
+        languages = [
+            {"code": code, "name": name}
+            for code, name in sorted(selectors.LANGUAGES.items(), key=lambda item: item[1])
+        ]
         return Response(languages)
-

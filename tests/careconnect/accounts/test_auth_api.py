@@ -14,8 +14,12 @@ from tests.utils import last_email_to, link_in, query_param
 
 pytestmark = pytest.mark.django_db
 
-NEW = {"email": "New.Person@Example.test", "password": PASSWORD, "first_name": "Nia",
-       "last_name": "Okafor"}
+NEW = {
+    "email": "New.Person@Example.test",
+    "password": PASSWORD,
+    "first_name": "Nia",
+    "last_name": "Okafor",
+}
 
 
 def test_register_confirm_and_login(api: Any) -> None:
@@ -23,8 +27,10 @@ def test_register_confirm_and_login(api: Any) -> None:
     response = api.post("/api/auth/register/", NEW)
     # then: an unconfirmed patient account and a confirmation email with a token link
     assert response.status_code == 201
-    assert response.json() == {"email": "new.person@example.test",
-                               "email_confirmation_required": True}
+    assert response.json() == {
+        "email": "new.person@example.test",
+        "email_confirmation_required": True,
+    }
     user = User.objects.get(email="new.person@example.test")
     assert user.email_confirmed_at is None
     assert api.login(NEW["email"]).json()["error"]["code"] == "email_not_confirmed"
@@ -41,7 +47,9 @@ def test_register_confirm_and_login(api: Any) -> None:
     assert api.get("/api/auth/me/").status_code == 401
 
 
-def test_register_existing_email_reveals_nothing_and_creates_nothing(api: Any, patient: Any) -> None:
+def test_register_existing_email_reveals_nothing_and_creates_nothing(
+    api: Any, patient: Any
+) -> None:
     before = User.objects.count()
     response = api.post("/api/auth/register/", {**NEW, "email": patient.email.upper()})
     assert response.status_code == 201
@@ -61,8 +69,9 @@ def test_register_existing_email_reveals_nothing_and_creates_nothing(api: Any, p
         ({"role": "doctor"}, "role"),
     ],
 )
-def test_register_rejects_bad_input_and_writes_nothing(api: Any, change: dict[str, Any],
-                                                        field: str) -> None:
+def test_register_rejects_bad_input_and_writes_nothing(
+    api: Any, change: dict[str, Any], field: str
+) -> None:
     before = User.objects.count()
     response = api.post("/api/auth/register/", {**NEW, **change})
     assert response.status_code == 400
@@ -124,8 +133,9 @@ def test_token_auth_for_other_clients(api: Any, patient: Any, client: Any) -> No
 
 def test_session_write_without_csrf_is_refused(api: Any, patient: Any) -> None:
     api.login(patient.email)
-    response = api.client.patch("/api/profile/", '{"phone": "+351 900 000 000"}',
-                                content_type="application/json")
+    response = api.client.patch(
+        "/api/profile/", '{"phone": "+351 900 000 000"}', content_type="application/json"
+    )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "csrf_failed"
 
@@ -135,14 +145,16 @@ def test_password_reset_once(api: Any, patient: Any) -> None:
     assert api.post("/api/auth/password-reset/", {"email": patient.email}).status_code == 202
     token = query_param(link_in(last_email_to(patient.email)), "token")
     # when: the link is used
-    done = api.post("/api/auth/password-reset/confirm/", {"token": token,
-                                                           "password": "a-new-long-secret-2"})
+    done = api.post(
+        "/api/auth/password-reset/confirm/", {"token": token, "password": "a-new-long-secret-2"}
+    )
     assert done.status_code == 200
     # then: the new password works, the old one does not, and the link is dead
     assert api.login(patient.email, PASSWORD).status_code == 401
     assert api.login(patient.email, "a-new-long-secret-2").status_code == 200
-    again = api.post("/api/auth/password-reset/confirm/", {"token": token,
-                                                            "password": "another-secret-3x"})
+    again = api.post(
+        "/api/auth/password-reset/confirm/", {"token": token, "password": "another-secret-3x"}
+    )
     assert again.status_code == 400
     assert again.json()["error"]["code"] == "invalid_token"
     assert AuditEvent.objects.filter(actor=patient, action="account.password_reset").count() == 1
@@ -158,8 +170,9 @@ def test_expired_password_reset_link(api: Any, patient: Any, settings: Any) -> N
     api.post("/api/auth/password-reset/", {"email": patient.email})
     token = query_param(link_in(last_email_to(patient.email)), "token")
     settings.PASSWORD_RESET_TIMEOUT = -1
-    response = api.post("/api/auth/password-reset/confirm/", {"token": token,
-                                                               "password": "a-new-long-secret-2"})
+    response = api.post(
+        "/api/auth/password-reset/confirm/", {"token": token, "password": "a-new-long-secret-2"}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_token"
     patient.refresh_from_db()
@@ -169,5 +182,6 @@ def test_expired_password_reset_link(api: Any, patient: Any, settings: Any) -> N
 def test_unknown_api_path_is_404_in_error_shape(api: Any) -> None:
     response = api.get("/api/does-not-exist/")
     assert response.status_code == 404
-    assert response.json() == {"error": {"code": "not_found", "message": "Not found.",
-                                         "fields": {}}}
+    assert response.json() == {
+        "error": {"code": "not_found", "message": "Not found.", "fields": {}}
+    }

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from careconnect.accounts.models import DoctorProfile, RoleAssignment, StaffInvitation
 from tests.conftest import signed_in
-from tests.factories import CenterFactory, make_staff
+from tests.factories import make_center, make_staff
 from tests.utils import last_email_to, link_in, query_param
 
 pytestmark = pytest.mark.django_db
@@ -18,9 +18,17 @@ pytestmark = pytest.mark.django_db
 def test_center_admin_edits_center(api: Any, center_admin: Any) -> None:
     center_id = signed_in(api, center_admin).get("/api/auth/me/").json()["center"]
     assert center_id
-    response = api.patch(f"/api/centers/{center_id}/", {
-        "name": "Alameda Health", "city": "Braga", "latitude": "41.545400",
-        "longitude": "-8.426500", "phone": "+351 253 000 000", "timezone": "Europe/Lisbon"})
+    response = api.patch(
+        f"/api/centers/{center_id}/",
+        {
+            "name": "Alameda Health",
+            "city": "Braga",
+            "latitude": "41.545400",
+            "longitude": "-8.426500",
+            "phone": "+351 253 000 000",
+            "timezone": "Europe/Lisbon",
+        },
+    )
     assert response.status_code == 200, response.content
     assert api.get(f"/api/centers/{center_id}/").json()["name"] == "Alameda Health"
     assert any(c["city"] == "Braga" for c in api.get("/api/centers/").json())
@@ -28,8 +36,12 @@ def test_center_admin_edits_center(api: Any, center_admin: Any) -> None:
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"latitude": "91"}, "latitude"), ({"timezone": "Mars/Olympus"}, "timezone"),
-     ({"name": "<script>x</script>"}, "name"), ({"owner": "me"}, "owner")],
+    [
+        ({"latitude": "91"}, "latitude"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"name": "<script>x</script>"}, "name"),
+        ({"owner": "me"}, "owner"),
+    ],
 )
 def test_center_bad_input(api: Any, center_admin: Any, body: dict[str, Any], field: str) -> None:
     center_id = signed_in(api, center_admin).get("/api/auth/me/").json()["center"]
@@ -39,7 +51,7 @@ def test_center_bad_input(api: Any, center_admin: Any, body: dict[str, Any], fie
 
 
 def test_only_that_centers_admin_edits_it(api: Any, center_admin: Any, doctor: Any) -> None:
-    other_center = CenterFactory()
+    other_center = make_center()
     signed_in(api, center_admin)
     response = api.patch(f"/api/centers/{other_center.id}/", {"name": "Taken over"})
     assert response.status_code == 403
@@ -51,44 +63,63 @@ def test_only_that_centers_admin_edits_it(api: Any, center_admin: Any, doctor: A
 
 def test_invite_doctor_who_creates_account(api: Any, make_api: Any, center_admin: Any) -> None:
     center_id = signed_in(api, center_admin).get("/api/auth/me/").json()["center"]
-    invited = api.post(f"/api/centers/{center_id}/invitations/",
-                       {"email": "dr.new@example.test", "role": "doctor"})
+    invited = api.post(
+        f"/api/centers/{center_id}/invitations/", {"email": "dr.new@example.test", "role": "doctor"}
+    )
     assert invited.status_code == 201
     token = query_param(link_in(last_email_to("dr.new@example.test")), "token")
     newcomer = make_api()
-    created = newcomer.post("/api/staff-invitations/accept/", {
-        "token": token, "first_name": "Sofia", "last_name": "Neves",
-        "password": "a-long-pass-phrase"})
+    created = newcomer.post(
+        "/api/staff-invitations/accept/",
+        {
+            "token": token,
+            "first_name": "Sofia",
+            "last_name": "Neves",
+            "password": "a-long-pass-phrase",
+        },
+    )
     assert created.status_code == 201, created.content
     assert created.json()["roles"] == ["doctor"]
     assert newcomer.login("dr.new@example.test", "a-long-pass-phrase").status_code == 200
     assert newcomer.get("/api/doctor-profile/").status_code == 200
     staff = api.get(f"/api/centers/{center_id}/staff/").json()
     assert {s["email"] for s in staff} >= {"dr.new@example.test"}
-    reused = make_api().post("/api/staff-invitations/accept/", {
-        "token": token, "first_name": "Eve", "last_name": "Evil", "password": "a-long-pass-2"})
+    reused = make_api().post(
+        "/api/staff-invitations/accept/",
+        {"token": token, "first_name": "Eve", "last_name": "Evil", "password": "a-long-pass-2"},
+    )
     assert reused.status_code == 400
     assert reused.json()["error"]["code"] == "invalid_token"
 
 
 def test_invite_existing_account_is_conflict(api: Any, center_admin: Any, patient: Any) -> None:
     center_id = signed_in(api, center_admin).get("/api/auth/me/").json()["center"]
-    response = api.post(f"/api/centers/{center_id}/invitations/",
-                        {"email": patient.email, "role": "nurse"})
+    response = api.post(
+        f"/api/centers/{center_id}/invitations/", {"email": patient.email, "role": "nurse"}
+    )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "account_exists"
     assert not StaffInvitation.objects.exists()
-    bad_role = api.post(f"/api/centers/{center_id}/invitations/",
-                        {"email": "x@example.test", "role": "center_admin"})
+    bad_role = api.post(
+        f"/api/centers/{center_id}/invitations/",
+        {"email": "x@example.test", "role": "center_admin"},
+    )
     assert bad_role.status_code == 400
 
 
 def test_doctor_edits_public_profile(api: Any, doctor: Any) -> None:
     signed_in(api, doctor)
-    response = api.patch("/api/doctor-profile/", {
-        "specialties": ["cardiology", "dermatology"], "bio": "Heart and skin.",
-        "languages": ["en", "pt"], "fee_online": {"amount": "40.00", "currency": "EUR"},
-        "fee_in_person": {"amount": "55.5", "currency": "EUR"}, "license_number": "MD-1234"})
+    response = api.patch(
+        "/api/doctor-profile/",
+        {
+            "specialties": ["cardiology", "dermatology"],
+            "bio": "Heart and skin.",
+            "languages": ["en", "pt"],
+            "fee_online": {"amount": "40.00", "currency": "EUR"},
+            "fee_in_person": {"amount": "55.5", "currency": "EUR"},
+            "license_number": "MD-1234",
+        },
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["specialties"] == ["cardiology", "dermatology"]
@@ -99,11 +130,19 @@ def test_doctor_edits_public_profile(api: Any, doctor: Any) -> None:
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"specialties": ["astrology"]}, "specialties"), ({"languages": ["klingon"]}, "languages"),
-     ({"fee_online": {"amount": "-1", "currency": "EUR"}}, "fee_online"),
-     ({"fee_online": {"amount": "10", "currency": "euro"}}, "fee_online"),
-     ({"fee_online": {"amount": "1", "currency": "EUR"},
-       "fee_in_person": {"amount": "1", "currency": "USD"}}, "fee_in_person")],
+    [
+        ({"specialties": ["astrology"]}, "specialties"),
+        ({"languages": ["klingon"]}, "languages"),
+        ({"fee_online": {"amount": "-1", "currency": "EUR"}}, "fee_online"),
+        ({"fee_online": {"amount": "10", "currency": "euro"}}, "fee_online"),
+        (
+            {
+                "fee_online": {"amount": "1", "currency": "EUR"},
+                "fee_in_person": {"amount": "1", "currency": "USD"},
+            },
+            "fee_in_person",
+        ),
+    ],
 )
 def test_doctor_profile_bad_input(api: Any, doctor: Any, body: dict[str, Any], field: str) -> None:
     response = signed_in(api, doctor).patch("/api/doctor-profile/", body)
@@ -112,18 +151,21 @@ def test_doctor_profile_bad_input(api: Any, doctor: Any, body: dict[str, Any], f
     assert DoctorProfile.objects.get(user=doctor).fee_online == 30
 
 
-def test_doctor_photo_checked_by_content(api: Any, doctor: Any, settings: Any, tmp_path: Any) -> None:
+def test_doctor_photo_checked_by_content(
+    api: Any, doctor: Any, settings: Any, tmp_path: Any
+) -> None:
     settings.MEDIA_ROOT = tmp_path
     signed_in(api, doctor)
     csrf = api._csrf()
     fake = SimpleUploadedFile("photo.png", b"<svg onload=alert(1)>", content_type="image/png")
-    refused = api.client.post("/api/doctor-profile/photo/", {"photo": fake},
-                              HTTP_X_CSRFTOKEN=csrf)
+    refused = api.client.post("/api/doctor-profile/photo/", {"photo": fake}, HTTP_X_CSRFTOKEN=csrf)
     assert refused.status_code == 400
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    ok = api.client.post("/api/doctor-profile/photo/",
-                         {"photo": SimpleUploadedFile("me.png", png, content_type="image/png")},
-                         HTTP_X_CSRFTOKEN=csrf)
+    ok = api.client.post(
+        "/api/doctor-profile/photo/",
+        {"photo": SimpleUploadedFile("me.png", png, content_type="image/png")},
+        HTTP_X_CSRFTOKEN=csrf,
+    )
     assert ok.status_code == 200, ok.content
     url = ok.json()["photo_url"]
     assert url.startswith("/media/doctors/")
@@ -142,7 +184,10 @@ def test_clinician_caring_for_patient_reads_profile(api: Any, patient: Any) -> N
     assert api.get(f"/api/patients/{patient.id}/profile/").status_code == 404
     CareRelationship.objects.create(patient=patient, clinician=nurse)
     assert api.get(f"/api/patients/{patient.id}/profile/").status_code == 200
-    assert api.patch(f"/api/patients/{patient.id}/profile/", {"phone": "+1 555 9999"}).status_code == 403
+    assert (
+        api.patch(f"/api/patients/{patient.id}/profile/", {"phone": "+1 555 9999"}).status_code
+        == 403
+    )
 
 
 def test_specialties_and_languages_lists(api: Any) -> None:

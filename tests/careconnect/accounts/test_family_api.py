@@ -11,19 +11,19 @@ from django.utils import timezone
 from careconnect.accounts.models import CareGrant, User
 from careconnect.audit.models import AuditEvent
 from tests.conftest import signed_in
-from tests.factories import PatientFactory
+from tests.factories import make_patient
 from tests.utils import last_email_to, link_in, query_param
 
 pytestmark = pytest.mark.django_db
 
 
-def _invite(api: Any, email: str, scopes: list[str], **extra: Any) -> Any:
+def _invite(api: Any, email: str | None, scopes: list[str], **extra: Any) -> Any:
     return api.post("/api/family/grants/", {"email": email, "scopes": scopes, **extra})
 
 
 @pytest.fixture
 def family(db: None) -> Any:
-    return PatientFactory()
+    return make_patient()
 
 
 @pytest.fixture
@@ -31,11 +31,14 @@ def member_api(make_api: Any, family: Any) -> Any:
     return signed_in(make_api(), family)
 
 
-def test_invite_accept_act_for_and_revoke(api: Any, member_api: Any, patient: Any,
-                                          family: Any) -> None:
+def test_invite_accept_act_for_and_revoke(
+    api: Any, member_api: Any, patient: Any, family: Any
+) -> None:
     # given: the patient has a health summary and invites a family member
-    signed_in(api, patient).patch("/api/profile/", {"allergies": [
-        {"substance": "Latex", "reaction": "Rash", "severity": "mild"}]})
+    signed_in(api, patient).patch(
+        "/api/profile/",
+        {"allergies": [{"substance": "Latex", "reaction": "Rash", "severity": "mild"}]},
+    )
     invite = _invite(api, family.email, ["book", "view_records"])
     assert invite.status_code == 201
     grant_id = invite.json()["id"]
@@ -75,8 +78,9 @@ def test_invite_accept_act_for_and_revoke(api: Any, member_api: Any, patient: An
     assert again.status_code == 409
 
 
-def test_grant_without_view_records_gets_403_on_health_summary(api: Any, member_api: Any,
-                                                                patient: Any, family: Any) -> None:
+def test_grant_without_view_records_gets_403_on_health_summary(
+    api: Any, member_api: Any, patient: Any, family: Any
+) -> None:
     grant_id = _invite(signed_in(api, patient), family.email, ["book", "message"]).json()["id"]
     member_api.post(f"/api/family/grants/{grant_id}/accept/", {})
     response = member_api.get(f"/api/patients/{patient.id}/profile/")
@@ -86,8 +90,9 @@ def test_grant_without_view_records_gets_403_on_health_summary(api: Any, member_
 
 def test_expired_grant_gets_403(api: Any, member_api: Any, patient: Any, family: Any) -> None:
     soon = (timezone.now() + timedelta(hours=1)).isoformat()
-    grant_id = _invite(signed_in(api, patient), family.email, ["view_records"],
-                       expires_at=soon).json()["id"]
+    grant_id = _invite(
+        signed_in(api, patient), family.email, ["view_records"], expires_at=soon
+    ).json()["id"]
     member_api.post(f"/api/family/grants/{grant_id}/accept/", {})
     assert member_api.get(f"/api/patients/{patient.id}/profile/").status_code == 200
     CareGrant.objects.filter(id=grant_id).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -97,10 +102,11 @@ def test_expired_grant_gets_403(api: Any, member_api: Any, patient: Any, family:
     assert api.get("/api/family/grants/").json()[0]["status"] == "expired"
 
 
-def test_invite_accepted_by_the_wrong_person(api: Any, make_api: Any, patient: Any,
-                                             family: Any) -> None:
+def test_invite_accepted_by_the_wrong_person(
+    api: Any, make_api: Any, patient: Any, family: Any
+) -> None:
     grant_id = _invite(signed_in(api, patient), family.email, ["book"]).json()["id"]
-    stranger = signed_in(make_api(), PatientFactory())
+    stranger = signed_in(make_api(), make_patient())
     response = stranger.post(f"/api/family/grants/{grant_id}/accept/", {})
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "wrong_account"
@@ -109,19 +115,22 @@ def test_invite_accepted_by_the_wrong_person(api: Any, make_api: Any, patient: A
     assert stranger.get(f"/api/patients/{patient.id}/profile/").status_code == 404
 
 
-def test_accepting_twice_or_after_expiry(api: Any, member_api: Any, patient: Any,
-                                         family: Any) -> None:
+def test_accepting_twice_or_after_expiry(
+    api: Any, member_api: Any, patient: Any, family: Any
+) -> None:
     grant_id = _invite(signed_in(api, patient), family.email, ["book"]).json()["id"]
     assert member_api.post(f"/api/family/grants/{grant_id}/accept/", {}).status_code == 200
     twice = member_api.post(f"/api/family/grants/{grant_id}/accept/", {})
     assert twice.status_code == 409
     assert twice.json()["error"]["code"] == "grant_not_pending"
-    other = PatientFactory()
-    late = _invite(api, other.email, ["book"],
-                   expires_at=(timezone.now() + timedelta(minutes=5)).isoformat()).json()["id"]
+    other = make_patient()
+    late = _invite(
+        api, other.email, ["book"], expires_at=(timezone.now() + timedelta(minutes=5)).isoformat()
+    ).json()["id"]
     CareGrant.objects.filter(id=late).update(expires_at=timezone.now() - timedelta(seconds=1))
     response = signed_in(api.__class__(api._capture), other).post(
-        f"/api/family/grants/{late}/accept/", {})
+        f"/api/family/grants/{late}/accept/", {}
+    )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "grant_expired"
 
@@ -131,13 +140,17 @@ def test_accepting_twice_or_after_expiry(api: Any, member_api: Any, patient: Any
     [
         ({"email": "x@example.test", "scopes": ["everything"]}, 400, "invalid"),
         ({"email": "x@example.test", "scopes": []}, 400, "invalid"),
-        ({"email": "x@example.test", "scopes": ["book"], "expires_at": "2001-01-01T00:00:00Z"},
-         400, "invalid"),
+        (
+            {"email": "x@example.test", "scopes": ["book"], "expires_at": "2001-01-01T00:00:00Z"},
+            400,
+            "invalid",
+        ),
         ({"email": "x@example.test", "scopes": ["book"], "admin": True}, 400, "invalid"),
     ],
 )
-def test_invite_bad_input(api: Any, patient: Any, body: dict[str, Any], status: int,
-                          code: str) -> None:
+def test_invite_bad_input(
+    api: Any, patient: Any, body: dict[str, Any], status: int, code: str
+) -> None:
     response = signed_in(api, patient).post("/api/family/grants/", body)
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
@@ -155,14 +168,21 @@ def test_invite_self_and_duplicate(api: Any, patient: Any, family: Any) -> None:
     assert CareGrant.objects.count() == 1
 
 
-def test_invite_person_without_account_then_they_register(api: Any, make_api: Any,
-                                                          patient: Any) -> None:
+def test_invite_person_without_account_then_they_register(
+    api: Any, make_api: Any, patient: Any
+) -> None:
     grant_id = _invite(signed_in(api, patient), "newcomer@example.test", ["message"]).json()["id"]
     assert "Create an account" in last_email_to("newcomer@example.test").body
     newcomer = make_api()
-    newcomer.post("/api/auth/register/", {"email": "newcomer@example.test",
-                                          "password": "a-long-pass-phrase", "first_name": "Ada",
-                                          "last_name": "Byron"})
+    newcomer.post(
+        "/api/auth/register/",
+        {
+            "email": "newcomer@example.test",
+            "password": "a-long-pass-phrase",
+            "first_name": "Ada",
+            "last_name": "Byron",
+        },
+    )
     token = query_param(link_in(last_email_to("newcomer@example.test")), "token")
     newcomer.post("/api/auth/confirm-email/", {"token": token})
     newcomer.login("newcomer@example.test", "a-long-pass-phrase")
@@ -171,8 +191,10 @@ def test_invite_person_without_account_then_they_register(api: Any, make_api: An
 
 def test_dependent_managed_by_guardian(api: Any, make_api: Any, patient: Any) -> None:
     signed_in(api, patient)
-    created = api.post("/api/family/dependents/", {"first_name": "Leo", "last_name": "Santos",
-                                                   "date_of_birth": "2019-06-01"})
+    created = api.post(
+        "/api/family/dependents/",
+        {"first_name": "Leo", "last_name": "Santos", "date_of_birth": "2019-06-01"},
+    )
     assert created.status_code == 201
     child_id = created.json()["id"]
     child = User.objects.get(id=child_id)
@@ -184,8 +206,10 @@ def test_dependent_managed_by_guardian(api: Any, make_api: Any, patient: Any) ->
     assert actable[0]["relationship"] == "guardian"
     assert sorted(actable[0]["scopes"]) == ["book", "message", "pay", "view_records"]
     # the guardian edits the child's health summary, audited as acting for the child
-    edit = api.patch(f"/api/patients/{child_id}/profile/", {"allergies": [
-        {"substance": "Peanut", "reaction": "Swelling", "severity": "severe"}]})
+    edit = api.patch(
+        f"/api/patients/{child_id}/profile/",
+        {"allergies": [{"substance": "Peanut", "reaction": "Swelling", "severity": "severe"}]},
+    )
     assert edit.status_code == 200, edit.content
     assert edit.json()["allergies"][0]["substance"] == "Peanut"
     event = AuditEvent.objects.filter(action="health_record.update", patient=child).get()
@@ -194,5 +218,7 @@ def test_dependent_managed_by_guardian(api: Any, make_api: Any, patient: Any) ->
     # a dependent cannot be revoked away from the guardian, and strangers see nothing
     guardian_grant = CareGrant.objects.get(patient=child)
     assert api.post(f"/api/family/grants/{guardian_grant.id}/revoke/").status_code == 404
-    assert signed_in(make_api(), PatientFactory()).get(
-        f"/api/patients/{child_id}/profile/").status_code == 404
+    assert (
+        signed_in(make_api(), make_patient()).get(f"/api/patients/{child_id}/profile/").status_code
+        == 404
+    )

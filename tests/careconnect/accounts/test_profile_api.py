@@ -8,7 +8,7 @@ import pytest
 
 from careconnect.audit.models import AuditEvent
 from tests.conftest import signed_in
-from tests.factories import PatientFactory
+from tests.factories import make_patient
 from tests.utils import raw_database_text
 
 pytestmark = pytest.mark.django_db
@@ -16,16 +16,31 @@ pytestmark = pytest.mark.django_db
 HEALTH = {
     "date_of_birth": "1990-02-03",
     "phone": "+351 911 222 333",
-    "address": {"line1": "Rua Secreta 77", "city": "Coimbra", "postal_code": "3000-100",
-                "country": "Portugal"},
-    "emergency_contact": {"name": "Tomasz Quill", "relationship": "Brother",
-                          "phone": "+351 933 444 555"},
+    "address": {
+        "line1": "Rua Secreta 77",
+        "city": "Coimbra",
+        "postal_code": "3000-100",
+        "country": "Portugal",
+    },
+    "emergency_contact": {
+        "name": "Tomasz Quill",
+        "relationship": "Brother",
+        "phone": "+351 933 444 555",
+    },
     "allergies": [{"substance": "Zanthoxylum", "reaction": "Anaphylaxis", "severity": "severe"}],
     "conditions": [{"name": "Pheochromocytoma", "notes": "diagnosed 2019"}],
     "medications": [{"name": "Phenoxybenzamine", "dose": "10 mg", "frequency": "twice daily"}],
 }
-SECRETS = ["Rua Secreta", "Tomasz Quill", "Zanthoxylum", "Anaphylaxis", "Pheochromocytoma",
-           "Phenoxybenzamine", "911 222 333", "1990-02-03"]
+SECRETS = [
+    "Rua Secreta",
+    "Tomasz Quill",
+    "Zanthoxylum",
+    "Anaphylaxis",
+    "Pheochromocytoma",
+    "Phenoxybenzamine",
+    "911 222 333",
+    "1990-02-03",
+]
 
 
 def test_patient_edits_profile_and_health_summary(api: Any, patient: Any) -> None:
@@ -73,8 +88,10 @@ def test_profile_reads_and_writes_are_audited(api: Any, patient: Any) -> None:
     ("body", "field"),
     [
         ({"allergies": [{"substance": "Peanut", "severity": "deadly"}]}, "allergies"),
-        ({"allergies": [{"substance": "<img src=x onerror=alert(1)>", "severity": "mild"}]},
-         "allergies"),
+        (
+            {"allergies": [{"substance": "<img src=x onerror=alert(1)>", "severity": "mild"}]},
+            "allergies",
+        ),
         ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
         ({"first_name": "<b>x</b>"}, "first_name"),
         ({"email": "me@else.test"}, "email"),
@@ -82,8 +99,9 @@ def test_profile_reads_and_writes_are_audited(api: Any, patient: Any) -> None:
         ({"phone": "call me maybe"}, "phone"),
     ],
 )
-def test_profile_bad_input_changes_nothing(api: Any, patient: Any, body: dict[str, Any],
-                                           field: str) -> None:
+def test_profile_bad_input_changes_nothing(
+    api: Any, patient: Any, body: dict[str, Any], field: str
+) -> None:
     signed_in(api, patient).patch("/api/profile/", {"allergies": HEALTH["allergies"]})
     response = api.patch("/api/profile/", body)
     assert response.status_code == 400
@@ -92,10 +110,12 @@ def test_profile_bad_input_changes_nothing(api: Any, patient: Any, body: dict[st
 
 
 def test_nobody_reads_or_changes_another_patients_profile(api: Any, patient: Any) -> None:
-    other = PatientFactory()
+    other = make_patient()
     signed_in(api, patient)
     assert api.get(f"/api/patients/{other.id}/profile/").status_code == 404
-    assert api.patch(f"/api/patients/{other.id}/profile/", {"phone": "+1 555 0000"}).status_code == 404
+    assert (
+        api.patch(f"/api/patients/{other.id}/profile/", {"phone": "+1 555 0000"}).status_code == 404
+    )
     assert api.get("/api/patients/00000000-0000-0000-0000-000000000000/profile/").status_code == 404
     assert not AuditEvent.objects.filter(patient=other).exists()
 

@@ -39,12 +39,17 @@ class Command(BaseCommand):
         self.stdout.write(f"demo data ready ({created} accounts created)")
 
 
-def _user(email: str, first: str, last: str, role: str, center: MedicalCenter | None) -> tuple[User, bool]:
+def _user(
+    email: str, first: str, last: str, role: str, center: MedicalCenter | None
+) -> tuple[User, bool]:
     user = User.objects.filter(email=email).first()
     created = user is None
     if user is None:
         user = User.objects.create_user(
-            email=email, password=DEMO_PASSWORD, first_name=first, last_name=last,
+            email=email,
+            password=DEMO_PASSWORD,
+            first_name=first,
+            last_name=last,
             email_confirmed_at=timezone.now(),
         )
     RoleAssignment.objects.get_or_create(user=user, role=role, center=center)
@@ -54,15 +59,25 @@ def _user(email: str, first: str, last: str, role: str, center: MedicalCenter | 
 def seed() -> int:
     north, _ = MedicalCenter.objects.get_or_create(
         name="Riverside Family Clinic",
-        defaults={"address": "12 River Street", "city": "Lisbon", "latitude": Decimal("38.7223"),
-                  "longitude": Decimal("-9.1393"), "phone": "+351 21 000 1000",
-                  "timezone": "Europe/Lisbon"},
+        defaults={
+            "address": "12 River Street",
+            "city": "Lisbon",
+            "latitude": Decimal("38.7223"),
+            "longitude": Decimal("-9.1393"),
+            "phone": "+351 21 000 1000",
+            "timezone": "Europe/Lisbon",
+        },
     )
     south, _ = MedicalCenter.objects.get_or_create(
         name="Harbor Heart & Skin Center",
-        defaults={"address": "400 Harbor Avenue", "city": "Porto", "latitude": Decimal("41.1579"),
-                  "longitude": Decimal("-8.6291"), "phone": "+351 22 000 2000",
-                  "timezone": "Europe/Lisbon"},
+        defaults={
+            "address": "400 Harbor Avenue",
+            "city": "Porto",
+            "latitude": Decimal("41.1579"),
+            "longitude": Decimal("-8.6291"),
+            "phone": "+351 22 000 2000",
+            "timezone": "Europe/Lisbon",
+        },
     )
     accounts = [
         ("patient@demo.test", "Maria", "Santos", Role.PATIENT, None),
@@ -79,19 +94,39 @@ def seed() -> int:
         created_count += int(created)
 
     doctors = [
-        (users["doctor@demo.test"], north, ["family-medicine", "pediatrics"], ["en", "pt", "es"],
-         Decimal("35.00"), Decimal("50.00"), "MD-PT-10231",
-         "Family doctor with 12 years of practice; children and adults; online consults daily."),
-        (users["doctor2@demo.test"], south, ["cardiology", "dermatology"], ["en", "pt"],
-         Decimal("60.00"), Decimal("80.00"), "MD-PT-20877",
-         "Cardiologist and dermatologist; heart health checks and skin consultations."),
+        (
+            users["doctor@demo.test"],
+            north,
+            ["family-medicine", "pediatrics"],
+            ["en", "pt", "es"],
+            Decimal("35.00"),
+            Decimal("50.00"),
+            "MD-PT-10231",
+            "Family doctor with 12 years of practice; children and adults; online consults daily.",
+        ),
+        (
+            users["doctor2@demo.test"],
+            south,
+            ["cardiology", "dermatology"],
+            ["en", "pt"],
+            Decimal("60.00"),
+            Decimal("80.00"),
+            "MD-PT-20877",
+            "Cardiologist and dermatologist; heart health checks and skin consultations.",
+        ),
     ]
     for user, center, specialties, languages, online, in_person, license_number, bio in doctors:
         doctor, made = DoctorProfile.objects.get_or_create(
             user=user,
-            defaults={"center": center, "languages": languages, "fee_online": online,
-                      "fee_in_person": in_person, "currency": "USD",
-                      "license_number": license_number, "bio": bio},
+            defaults={
+                "center": center,
+                "languages": languages,
+                "fee_online": online,
+                "fee_in_person": in_person,
+                "currency": "USD",
+                "license_number": license_number,
+                "bio": bio,
+            },
         )
         if made:
             doctor.specialties.set(Specialty.objects.filter(slug__in=specialties))
@@ -100,8 +135,12 @@ def seed() -> int:
     family = users["family@demo.test"]
     if not CareGrant.objects.filter(patient=patient, grantee=family).exists():
         CareGrant.objects.create(
-            patient=patient, grantee=family, email=family.email or "", scopes=ALL_SCOPES,
-            status=CareGrant.Status.ACTIVE, accepted_at=timezone.now(),
+            patient=patient,
+            grantee=family,
+            email=family.email or "",
+            scopes=ALL_SCOPES,
+            status=CareGrant.Status.ACTIVE,
+            accepted_at=timezone.now(),
         )
     CareRelationship.objects.get_or_create(
         patient=patient, clinician=users["doctor@demo.test"], defaults={"source": "demo"}
@@ -111,19 +150,31 @@ def seed() -> int:
     )
     if patient.data_key_id is None:  # first run: give the demo patient a health summary
         update_profile(
-            actor=patient, access=PatientAccess(patient=patient, acting_for=False),
+            actor=patient,
+            access=PatientAccess(patient=patient, acting_for=False),
             data={
                 "date_of_birth": date(1986, 4, 12),
                 "phone": "+351 912 345 678",
-                "address": {"line1": "Rua das Flores 20", "line2": "", "city": "Lisbon",
-                            "region": "", "postal_code": "1200-195", "country": "Portugal"},
-                "emergency_contact": {"name": "João Santos", "relationship": "Husband",
-                                      "phone": "+351 913 000 111"},
-                "allergies": [{"substance": "Penicillin", "reaction": "Hives",
-                               "severity": "moderate"}],
+                "address": {
+                    "line1": "Rua das Flores 20",
+                    "line2": "",
+                    "city": "Lisbon",
+                    "region": "",
+                    "postal_code": "1200-195",
+                    "country": "Portugal",
+                },
+                "emergency_contact": {
+                    "name": "João Santos",
+                    "relationship": "Husband",
+                    "phone": "+351 913 000 111",
+                },
+                "allergies": [
+                    {"substance": "Penicillin", "reaction": "Hives", "severity": "moderate"}
+                ],
                 "conditions": [{"name": "Asthma", "notes": "Mild, seasonal"}],
-                "medications": [{"name": "Salbutamol inhaler", "dose": "100 mcg",
-                                 "frequency": "As needed"}],
+                "medications": [
+                    {"name": "Salbutamol inhaler", "dose": "100 mcg", "frequency": "As needed"}
+                ],
             },
         )
     return created_count
