@@ -96,17 +96,16 @@ def database_from_url(url: str) -> dict[str, Any]:
     }
 
 
-def sqlite_wal(base_dir: Path) -> dict[str, Any]:
-    (base_dir / "var").mkdir(parents=True, exist_ok=True)
+def sqlite_wal(var_dir: Path) -> dict[str, Any]:
+    var_dir.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(base_dir / "var" / "careconnect.sqlite3"),
+        "NAME": str(var_dir / "careconnect.sqlite3"),
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        "TEST": {"NAME": str(base_dir / "var" / "test-careconnect.sqlite3")},
     }
 
 

@@ -105,7 +105,7 @@ TEMPLATES = [
 
 DATABASE_URL = env("DATABASE_URL")
 REDIS_URL = env("REDIS_URL")
-DATABASES = {"default": database_from_url(DATABASE_URL) if DATABASE_URL else sqlite_wal(BASE_DIR)}
+DATABASES = {"default": database_from_url(DATABASE_URL) if DATABASE_URL else sqlite_wal(VAR_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES: dict[str, Any] = {
@@ -133,6 +133,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
     {
         "data_folder_in": str(CELERY_BROKER_DIR),
         "data_folder_out": str(CELERY_BROKER_DIR),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL == "filesystem://"
