@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from careconnect.accounts.access import PatientAccess, user_roles
+from careconnect.accounts.keys import ensure_data_key
 from careconnect.accounts.models import (
     ALL_SCOPES,
     STAFF_ROLES,
@@ -47,8 +48,7 @@ from careconnect.accounts.tokens import (
     read_password_reset_token,
 )
 from careconnect.audit.services import record
-from careconnect.crypto.models import DataKey
-from careconnect.crypto.services import create_data_key, open_json, open_sealed, seal, seal_json
+from careconnect.crypto.services import open_json, open_sealed, seal, seal_json
 from careconnect.errors import (
     ApplicationError,
     ConflictError,
@@ -132,21 +132,6 @@ class NotCenterAdminError(PermissionDeniedError):
 
 
 # ---------------------------------------------------------------- keys and personal data
-
-
-def ensure_data_key(user: User) -> DataKey:
-    """The person's data key, created on first use under a row lock (one key per person)."""
-    if user.data_key_id is not None and user.data_key is not None:
-        return user.data_key
-    with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        data_key = locked.data_key
-        if data_key is None:
-            data_key = create_data_key(purpose=DataKey.Purpose.PATIENT)
-            locked.data_key = data_key
-            locked.save(update_fields=["data_key"])
-        user.data_key = data_key
-    return data_key
 
 
 PERSONAL_FIELDS = ("date_of_birth", "phone", "address", "emergency_contact")

@@ -3,29 +3,20 @@ happened and links into the app (DESIGN §5). Sending runs in Celery after commi
 
 from __future__ import annotations
 
-import logging
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 
-logger = logging.getLogger(__name__)
+from careconnect.notifications.tasks import send_email_task
 
 
 def app_link(path: str) -> str:
     return f"{settings.PUBLIC_URL}{path}"
 
 
-def send_email_now(*, to: str, subject: str, body: str, kind: str) -> None:
-    EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]).send()
-    logger.info("email sent", extra={"kind": kind})
-
-
 def queue_email(*, to: str, subject: str, body: str, kind: str) -> None:
     """Send after the surrounding transaction commits (nothing is sent for a rolled-back change)."""
-    from careconnect.notifications.tasks import send_email_task
-
     transaction.on_commit(
         partial(send_email_task.delay, to=to, subject=subject, body=body, kind=kind)
     )

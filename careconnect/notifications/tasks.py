@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from careconnect.notifications.services import send_email_now
+from careconnect.notifications.delivery import send_email_now
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

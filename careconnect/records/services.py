@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from careconnect.accounts.keys import ensure_data_key
 from careconnect.accounts.models import User
 from careconnect.audit.services import record
 from careconnect.crypto.services import open_json, seal_json
@@ -29,8 +30,6 @@ def empty_summary() -> HealthSummary:
 
 
 def read_health_summary(*, patient: User, actor: User | None, acting_for: bool) -> HealthSummary:
-    from careconnect.accounts.services import ensure_data_key
-
     health = HealthRecord.objects.filter(patient=patient).first()
     summary = empty_summary()
     if health is not None and health.sealed:
@@ -54,8 +53,6 @@ def write_health_summary(
     *, patient: User, actor: User | None, acting_for: bool, changes: dict[str, Any]
 ) -> HealthSummary:
     """Replace the given lists (each list is replaced whole). Call inside a transaction."""
-    from careconnect.accounts.services import ensure_data_key
-
     key = ensure_data_key(patient)
     health, _ = HealthRecord.objects.select_for_update().get_or_create(patient=patient)
     current: dict[str, Any] = (

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.core.mail import get_connection
 
-from careconnect.notifications.services import send_email_now
+from careconnect.notifications.delivery import send_email_now
 
 
 def test_embedded_mail_backend_writes_one_file_per_email(settings: Any, tmp_path: Path) -> None:

@@ -19,11 +19,23 @@ pytestmark = pytest.mark.django_db
 
 def test_openapi_schema_is_valid_and_warning_free(tmp_path: Path) -> None:
     target = tmp_path / "openapi.json"
-    call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json",
-                 "--file", str(target))
+    call_command(
+        "spectacular",
+        "--validate",
+        "--fail-on-warn",
+        "--format",
+        "openapi-json",
+        "--file",
+        str(target),
+    )
     paths = json.loads(target.read_text())["paths"]
-    for path in ["/api/auth/login/", "/api/profile/", "/api/family/grants/",
-                 "/api/patients/{patient_id}/profile/", "/api/auth/mfa/setup/"]:
+    for path in [
+        "/api/auth/login/",
+        "/api/profile/",
+        "/api/family/grants/",
+        "/api/patients/{patient_id}/profile/",
+        "/api/auth/mfa/setup/",
+    ]:
         assert path in paths
 
 
@@ -33,8 +45,14 @@ def test_api_docs_page(client: Client) -> None:
 
 
 def _admin(**flags: Any) -> Client:
-    staff = User.objects.create_user(email=f"staff{len(flags)}@example.test", password="x" * 12,
-                                     first_name="Sam", last_name="Admin", is_staff=True, **flags)
+    staff = User.objects.create_user(
+        email=f"staff{len(flags)}@example.test",
+        password="x" * 12,
+        first_name="Sam",
+        last_name="Admin",
+        is_staff=True,
+        **flags,
+    )
     client = Client()
     client.force_login(staff)
     return client
@@ -42,8 +60,11 @@ def _admin(**flags: Any) -> Client:
 
 def test_admin_shows_health_data_only_to_permitted_staff() -> None:
     patient = make_patient()
-    update_profile(actor=patient, access=PatientAccess(patient, False),
-                   data={"allergies": [{"substance": "Quinine", "reaction": "", "severity": "mild"}]})
+    update_profile(
+        actor=patient,
+        access=PatientAccess(patient, False),
+        data={"allergies": [{"substance": "Quinine", "reaction": "", "severity": "mild"}]},
+    )
     page = f"/admin/accounts/user/{patient.id}/change/"
     superuser = _admin(is_superuser=True)
     shown = superuser.get(page)
@@ -53,8 +74,13 @@ def test_admin_shows_health_data_only_to_permitted_staff() -> None:
     # a staff member allowed to manage users but without the health-data permission
     from django.contrib.auth.models import Permission
 
-    limited = User.objects.create_user(email="limited@example.test", password="x" * 12,
-                                       first_name="Lee", last_name="Staff", is_staff=True)
+    limited = User.objects.create_user(
+        email="limited@example.test",
+        password="x" * 12,
+        first_name="Lee",
+        last_name="Staff",
+        is_staff=True,
+    )
     limited.user_permissions.add(Permission.objects.get(codename="change_user"))
     client = Client()
     client.force_login(limited)
