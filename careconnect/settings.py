@@ -252,6 +252,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": ["patient", "doctor", "nurse", "center_admin", "platform_admin"],
+        "StaffRoleEnum": ["doctor", "nurse"],
+        "ScopeEnum": ["book", "message", "pay", "view_records"],
+        "GrantStatusEnum": ["pending", "active", "revoked", "expired"],
+        "InvitationStatusEnum": ["pending", "accepted", "revoked"],
+    },
 }
 
 LOGGING: dict[str, Any] = {

@@ -262,8 +262,8 @@ class CareGrant(models.Model):
                 condition=~Q(patient=models.F("grantee")), name="grant_not_to_self"
             ),
             models.CheckConstraint(
-                condition=Q(status="pending") | Q(grantee__isnull=False),
-                name="grant_accepted_has_grantee",
+                condition=~Q(status="active") | Q(grantee__isnull=False),
+                name="active_grant_has_grantee",
             ),
         ]
         indexes = [models.Index(fields=["grantee", "status"])]

@@ -4,6 +4,7 @@ changes their state). Every read or write of personal or health data is audited.
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
 from datetime import datetime
 from decimal import Decimal
@@ -362,7 +363,11 @@ def start_mfa_setup(*, user: User) -> dict[str, str]:
     )
     locked.save(update_fields=["mfa_pending_sealed"])
     uri = _totp(secret).provisioning_uri(name=locked.email or "", issuer_name=settings.MFA_ISSUER)
-    qr_svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#102a43", light="#ffffff")
+    buffer = io.BytesIO()  # a standalone SVG document (with xmlns), usable as an <img> source
+    segno.make(uri, error="m").save(
+        buffer, kind="svg", xmldecl=False, scale=5, dark="#102a43", light="#ffffff"
+    )
+    qr_svg = buffer.getvalue().decode()
     return {"secret": secret, "otpauth_uri": uri, "qr_svg": qr_svg}
 
 

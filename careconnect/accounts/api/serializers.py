@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 from django.conf import settings
 from rest_framework import serializers
 
-from careconnect.accounts.models import ALL_SCOPES, CareGrant, DoctorProfile, Scope
+from careconnect.accounts.models import ALL_SCOPES, DoctorProfile, Role, Scope
 from careconnect.accounts.selectors import LANGUAGES
 from careconnect.api import MoneySerializer, NameField, PlainTextField, StrictSerializer
 
@@ -186,12 +186,15 @@ class PhotoInput(serializers.Serializer[Any]):
 # ------------------------------------------------------------------ outputs
 
 
+ROLE_CHOICES = [role.value for role in Role]
+
+
 class MeOutput(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     email = serializers.EmailField(allow_null=True)
     first_name = serializers.CharField()
     last_name = serializers.CharField()
-    roles = serializers.ListField(child=serializers.CharField())
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLE_CHOICES))
     email_confirmed = serializers.BooleanField()
     mfa_enabled = serializers.BooleanField()
     mfa_setup_required = serializers.BooleanField()
@@ -223,7 +226,7 @@ class ProfileOutput(serializers.Serializer[Any]):
     email = serializers.EmailField(allow_null=True)
     first_name = serializers.CharField()
     last_name = serializers.CharField()
-    roles = serializers.ListField(child=serializers.CharField())
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLE_CHOICES))
     is_dependent = serializers.BooleanField()
     date_of_birth = serializers.DateField(allow_null=True)
     phone = serializers.CharField(allow_blank=True)
@@ -245,21 +248,20 @@ class GrantOutput(serializers.Serializer[Any]):
     email = serializers.EmailField()
     grantee = PersonOutput(allow_null=True)
     patient = PersonOutput()
-    scopes = serializers.ListField(child=serializers.CharField())
-    status = serializers.SerializerMethodField()
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ALL_SCOPES))
+    status = serializers.ChoiceField(
+        choices=["pending", "active", "revoked", "expired"], source="effective_status"
+    )
     expires_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     accepted_at = serializers.DateTimeField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
 
-    def get_status(self, grant: CareGrant) -> str:
-        return grant.effective_status()
-
 
 class ActablePatientOutput(serializers.Serializer[Any]):
     patient = PersonOutput()
-    scopes = serializers.ListField(child=serializers.CharField())
-    relationship = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ALL_SCOPES))
+    relationship = serializers.ChoiceField(choices=["family", "guardian"])
     grant = serializers.UUIDField(source="id")
     expires_at = serializers.DateTimeField(allow_null=True)
 
@@ -288,14 +290,14 @@ class StaffOutput(serializers.Serializer[Any]):
     first_name = serializers.CharField(source="user.first_name")
     last_name = serializers.CharField(source="user.last_name")
     email = serializers.EmailField(source="user.email")
-    role = serializers.CharField()
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
 
 
 class StaffInvitationOutput(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     email = serializers.EmailField()
-    role = serializers.CharField()
-    status = serializers.CharField()
+    role = serializers.ChoiceField(choices=["doctor", "nurse"])
+    status = serializers.ChoiceField(choices=["pending", "accepted", "revoked"])
     created_at = serializers.DateTimeField()
     accepted_at = serializers.DateTimeField(allow_null=True)
 

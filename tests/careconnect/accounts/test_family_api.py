@@ -222,3 +222,17 @@ def test_dependent_managed_by_guardian(api: Any, make_api: Any, patient: Any) ->
         signed_in(make_api(), make_patient()).get(f"/api/patients/{child_id}/profile/").status_code
         == 404
     )
+
+
+def test_patient_withdraws_a_pending_invitation(api: Any, member_api: Any, patient: Any,
+                                                family: Any) -> None:
+    grant_id = _invite(signed_in(api, patient), family.email, ["book"]).json()["id"]
+    withdrawn = api.post(f"/api/family/grants/{grant_id}/revoke/")
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["status"] == "revoked"
+    assert member_api.get("/api/family/invitations/").json() == []
+    late = member_api.post(f"/api/family/grants/{grant_id}/accept/", {})
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "grant_not_pending"
+    # and a new invitation to the same person is possible again
+    assert _invite(api, family.email, ["book"]).status_code == 201

@@ -19,7 +19,7 @@ def _enable(api: Any) -> tuple[pyotp.TOTP, list[str]]:
     assert setup.status_code == 200
     body = setup.json()
     assert body["otpauth_uri"].startswith("otpauth://totp/")
-    assert body["qr_svg"].startswith("<svg")
+    assert body["qr_svg"].startswith('<svg xmlns="http://www.w3.org/2000/svg"')
     totp = pyotp.TOTP(body["secret"])
     enabled = api.post("/api/auth/mfa/enable/", {"otp": totp.now()})
     assert enabled.status_code == 200, enabled.content

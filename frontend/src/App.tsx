@@ -1,0 +1,79 @@
+import { QueryClientProvider } from '@tanstack/react-query';
+import { useState } from 'react';
+import { BrowserRouter, Route, Routes } from 'react-router-dom';
+import { createQueryClient } from './api/queryClient';
+import { CenterPage } from './features/admin/CenterPage';
+import { StaffAcceptPage } from './features/admin/StaffAcceptPage';
+import { ConfirmEmailPage } from './features/auth/ConfirmEmailPage';
+import { ForgotPasswordPage } from './features/auth/ForgotPasswordPage';
+import { LoginPage } from './features/auth/LoginPage';
+import { RegisterPage } from './features/auth/RegisterPage';
+import { ResetPasswordPage } from './features/auth/ResetPasswordPage';
+import { DoctorProfilePage } from './features/doctor/DoctorProfilePage';
+import { AcceptGrantPage } from './features/family/AcceptGrantPage';
+import { FamilyPage } from './features/family/FamilyPage';
+import { HomePage } from './features/home/HomePage';
+import { NotFoundPage } from './features/NotFoundPage';
+import { ProfilePage } from './features/profile/ProfilePage';
+import { SecurityPage } from './features/security/SecurityPage';
+import { AppLayout } from './layout/AppLayout';
+import { PublicLayout } from './layout/PublicLayout';
+import { RequireAuth, RequireRole } from './layout/RequireAuth';
+
+/** Providers and routes only. */
+export function App() {
+  const [queryClient] = useState(createQueryClient);
+  return (
+    <QueryClientProvider client={queryClient}>
+      <BrowserRouter>
+        <Routes>
+          <Route element={<PublicLayout />}>
+            <Route path="/login" element={<LoginPage />} />
+            <Route path="/register" element={<RegisterPage />} />
+            <Route path="/confirm-email" element={<ConfirmEmailPage />} />
+            <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+            <Route path="/reset-password" element={<ResetPasswordPage />} />
+            <Route path="/staff/accept" element={<StaffAcceptPage />} />
+          </Route>
+          <Route
+            element={
+              <RequireAuth>
+                <AppLayout />
+              </RequireAuth>
+            }
+          >
+            <Route index element={<HomePage />} />
+            <Route path="/profile" element={<ProfilePage />} />
+            <Route path="/security" element={<SecurityPage />} />
+            <Route
+              path="/family"
+              element={
+                <RequireRole role="patient">
+                  <FamilyPage />
+                </RequireRole>
+              }
+            />
+            <Route path="/family/accept" element={<AcceptGrantPage />} />
+            <Route
+              path="/center"
+              element={
+                <RequireRole role="center_admin">
+                  <CenterPage />
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/doctor-profile"
+              element={
+                <RequireRole role="doctor">
+                  <DoctorProfilePage />
+                </RequireRole>
+              }
+            />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+        </Routes>
+      </BrowserRouter>
+    </QueryClientProvider>
+  );
+}

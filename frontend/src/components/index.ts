@@ -1,0 +1,11 @@
+export { Alert, ErrorAlert, errorMessage, fieldError } from './Alert';
+export { Badge } from './Badge';
+export { Button, ButtonLink } from './Button';
+export { Card } from './Card';
+export { ConfirmDialog } from './Dialog';
+export { EmptyState } from './EmptyState';
+export { ErrorState } from './ErrorState';
+export { Checkbox, Select, TextArea, TextInput, type SelectOption } from './Field';
+export { Page, PageHeader, usePageTitle } from './Page';
+export { LoadingState, Spinner } from './Spinner';
+export { Icon, type IconName } from './Icon';

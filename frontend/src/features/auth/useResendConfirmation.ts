@@ -1,0 +1,8 @@
+import { useMutation } from '@tanstack/react-query';
+import { api } from '../../api/client';
+
+export function useResendConfirmation() {
+  return useMutation({
+    mutationFn: (email: string) => api.post<void>('/api/auth/resend-confirmation/', { email }),
+  });
+}

@@ -1,0 +1,91 @@
+import { useEffect, useRef } from 'react';
+import { NavLink, Outlet, useLocation } from 'react-router-dom';
+import type { Me } from '../api/types';
+import { Alert, Button, LoadingState } from '../components';
+import { ActingForBanner } from '../features/acting-for/ActingForBanner';
+import { ActingForProvider, useActingFor } from '../features/acting-for/ActingForContext';
+import { ActingForSwitcher } from '../features/acting-for/ActingForSwitcher';
+import { useCurrentUser } from '../features/auth/session';
+import { hasRole } from '../lib/roles';
+import { Brand } from './Brand';
+import { UserMenu } from './UserMenu';
+
+function navItems(me: Me): { to: string; label: string }[] {
+  const items = [{ to: '/', label: 'Home' }];
+  items.push({ to: '/profile', label: hasRole(me, 'patient') ? 'Health profile' : 'Profile' });
+  if (hasRole(me, 'patient')) items.push({ to: '/family', label: 'Family' });
+  if (hasRole(me, 'doctor')) items.push({ to: '/doctor-profile', label: 'Public profile' });
+  if (hasRole(me, 'center_admin') && me.center) items.push({ to: '/center', label: 'My center' });
+  items.push({ to: '/security', label: 'Security' });
+  return items;
+}
+
+/** Moves focus to the new page's <h1> after client-side navigation (not on first load). */
+function useFocusOnNavigate() {
+  const location = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const heading = document.querySelector<HTMLElement>('#main h1');
+    heading?.focus({ preventScroll: false });
+  }, [location.pathname]);
+}
+
+function Shell({ me }: { me: Me }) {
+  const { notice, dismissNotice, pending } = useActingFor();
+  useFocusOnNavigate();
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to main content
+      </a>
+      <header className="topbar">
+        <div className="topbar__inner">
+          <Brand />
+          <nav className="nav" aria-label="Main">
+            {navItems(me).map((item) => (
+              <NavLink key={item.to} to={item.to} end={item.to === '/'}>
+                {item.label}
+              </NavLink>
+            ))}
+          </nav>
+          <div className="topbar__acting">
+            <ActingForSwitcher />
+          </div>
+          <div className="topbar__tools">
+            <UserMenu me={me} />
+          </div>
+        </div>
+      </header>
+      <ActingForBanner />
+      <main id="main" className="main" tabIndex={-1}>
+        {notice && (
+          <div style={{ marginBottom: 'var(--space-5)' }}>
+            <Alert tone="warning" title={notice}>
+              <p>You are now acting for yourself again.</p>
+              <Button variant="secondary" size="small" onClick={dismissNotice}>
+                Dismiss
+              </Button>
+            </Alert>
+          </div>
+        )}
+        {pending ? <LoadingState /> : <Outlet />}
+      </main>
+      <footer className="app-footer">
+        CareConnect · In an emergency, call your local emergency number.
+      </footer>
+    </>
+  );
+}
+
+export function AppLayout() {
+  const me = useCurrentUser();
+  return (
+    <ActingForProvider me={me}>
+      <Shell me={me} />
+    </ActingForProvider>
+  );
+}

@@ -1,0 +1,56 @@
+import type { ReactNode } from 'react';
+import { Navigate, useLocation } from 'react-router-dom';
+import type { Role } from '../api/types';
+import { ButtonLink, ErrorState, LoadingState, Page } from '../components';
+import { useMe } from '../features/auth/session';
+import { loginPath } from '../lib/navigation';
+import { hasRole } from '../lib/roles';
+
+/**
+ * Signed-in area: waits for GET /api/auth/me/, sends signed-out visitors to /login?next=…,
+ * and staff who must set up two-factor authentication to /security.
+ */
+export function RequireAuth({ children }: { children: ReactNode }) {
+  const me = useMe();
+  const location = useLocation();
+  if (me.isPending) {
+    return (
+      <main id="main" className="main">
+        <LoadingState label="Loading CareConnect…" />
+      </main>
+    );
+  }
+  if (me.isError) {
+    return (
+      <main id="main" className="main main--narrow">
+        <h1>CareConnect</h1>
+        <ErrorState error={me.error} onRetry={() => void me.refetch()} />
+      </main>
+    );
+  }
+  if (!me.data) {
+    return <Navigate to={loginPath(location.pathname + location.search)} replace />;
+  }
+  if (me.data.mfa_setup_required && location.pathname !== '/security') {
+    return <Navigate to="/security" replace />;
+  }
+  return <>{children}</>;
+}
+
+const ROLE_PAGE_TEXT: Partial<Record<Role, string>> = {
+  patient: 'This page is for patient accounts.',
+  doctor: 'This page is for doctors.',
+  center_admin: 'This page is for center administrators.',
+};
+
+/** A page only some roles can use; others see an explanation rather than a broken page. */
+export function RequireRole({ role, children }: { role: Role; children: ReactNode }) {
+  const { data: me } = useMe();
+  if (hasRole(me, role)) return <>{children}</>;
+  return (
+    <Page title="Not available" heading="This page isn't available to you">
+      <p>{ROLE_PAGE_TEXT[role] ?? 'Your account cannot use this page.'}</p>
+      <ButtonLink to="/">Go to home</ButtonLink>
+    </Page>
+  );
+}
