@@ -258,6 +258,7 @@ SPECTACULAR_SETTINGS = {
         "ScopeEnum": ["book", "message", "pay", "view_records"],
         "GrantStatusEnum": ["pending", "active", "revoked", "expired"],
         "InvitationStatusEnum": ["pending", "accepted", "revoked"],
+        "LanguageEnum": "careconnect.accounts.selectors.LANGUAGE_CHOICES",
     },
 }
 

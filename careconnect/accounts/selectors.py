@@ -158,3 +158,5 @@ LANGUAGES: dict[str, str] = {
     "vi": "Vietnamese",
     "zh": "Chinese",
 }
+
+LANGUAGE_CHOICES = sorted(LANGUAGES)

@@ -4,6 +4,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from careconnect.accounts.models import ALL_SCOPES, DoctorProfile, Role, Scope
@@ -191,7 +192,7 @@ ROLE_CHOICES = [role.value for role in Role]
 
 class MeOutput(serializers.Serializer[Any]):
     id = serializers.UUIDField()
-    email = serializers.EmailField(allow_null=True)
+    email = serializers.EmailField()  # only dependents lack one, and they never sign in
     first_name = serializers.CharField()
     last_name = serializers.CharField()
     roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLE_CHOICES))
@@ -302,6 +303,19 @@ class StaffInvitationOutput(serializers.Serializer[Any]):
     accepted_at = serializers.DateTimeField(allow_null=True)
 
 
+class MoneyOutput(serializers.Serializer[Any]):
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    currency = serializers.CharField()
+
+
+class ConfirmedOutput(serializers.Serializer[Any]):
+    email_confirmed = serializers.BooleanField()
+
+
+class PasswordResetOutput(serializers.Serializer[Any]):
+    password_reset = serializers.BooleanField()
+
+
 def money(amount: Any, currency: str) -> dict[str, str] | None:
     return None if amount is None else {"amount": f"{amount:.2f}", "currency": currency}
 
@@ -313,7 +327,7 @@ class DoctorProfileOutput(serializers.Serializer[Any]):
     center = serializers.UUIDField(source="center.id")
     specialties = serializers.SerializerMethodField()
     bio = serializers.CharField()
-    languages = serializers.ListField(child=serializers.CharField())
+    languages = serializers.ListField(child=serializers.ChoiceField(choices=sorted(LANGUAGES)))
     fee_online = serializers.SerializerMethodField()
     fee_in_person = serializers.SerializerMethodField()
     license_number = serializers.CharField()
@@ -322,9 +336,11 @@ class DoctorProfileOutput(serializers.Serializer[Any]):
     def get_specialties(self, doctor: DoctorProfile) -> list[str]:
         return sorted(s.slug for s in doctor.specialties.all())
 
+    @extend_schema_field(MoneyOutput(allow_null=True))
     def get_fee_online(self, doctor: DoctorProfile) -> dict[str, str] | None:
         return money(doctor.fee_online, doctor.currency)
 
+    @extend_schema_field(MoneyOutput(allow_null=True))
     def get_fee_in_person(self, doctor: DoctorProfile) -> dict[str, str] | None:
         return money(doctor.fee_in_person, doctor.currency)
 
@@ -338,7 +354,7 @@ class SpecialtyOutput(serializers.Serializer[Any]):
 
 
 class LanguageOutput(serializers.Serializer[Any]):
-    code = serializers.CharField()
+    code = serializers.ChoiceField(choices=sorted(LANGUAGES))
     name = serializers.CharField()
 
 

@@ -73,7 +73,7 @@ class ConfirmEmailApi(APIView):
     throttle_classes = [ScopedThrottle]
     throttle_scope = "email"
 
-    @extend_schema(request=s.TokenInput, responses={200: None})
+    @extend_schema(request=s.TokenInput, responses={200: s.ConfirmedOutput})
     def post(self, request: Request) -> Response:
         services.confirm_email(token=_valid(s.TokenInput, request)["token"])
         return Response({"email_confirmed": True})
@@ -164,7 +164,7 @@ class PasswordResetConfirmApi(APIView):
     throttle_classes = [ScopedThrottle]
     throttle_scope = "password_reset"
 
-    @extend_schema(request=s.PasswordResetConfirmInput, responses={200: None})
+    @extend_schema(request=s.PasswordResetConfirmInput, responses={200: s.PasswordResetOutput})
     def post(self, request: Request) -> Response:
         data = _valid(s.PasswordResetConfirmInput, request)
         services.reset_password(token=data["token"], password=data["password"])

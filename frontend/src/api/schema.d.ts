@@ -586,6 +586,9 @@ export interface components {
             /** @default  */
             notes: string;
         };
+        ConfirmedOutput: {
+            email_confirmed: boolean;
+        };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         DependentInputRequest: {
             first_name: string;
@@ -611,13 +614,9 @@ export interface components {
             center: string;
             readonly specialties: string[];
             bio: string;
-            languages: string[];
-            readonly fee_online: {
-                [key: string]: string;
-            } | null;
-            readonly fee_in_person: {
-                [key: string]: string;
-            } | null;
+            languages: components["schemas"]["LanguageEnum"][];
+            readonly fee_online: components["schemas"]["MoneyOutput"] | null;
+            readonly fee_in_person: components["schemas"]["MoneyOutput"] | null;
             license_number: string;
             readonly photo_url: string | null;
         };
@@ -681,10 +680,6 @@ export interface components {
          * @enum {string}
          */
         InvitationStatusEnum: "pending" | "accepted" | "revoked";
-        LanguageOutput: {
-            code: string;
-            name: string;
-        };
         /**
          * @description * `ar` - ar
          *     * `bn` - bn
@@ -714,7 +709,11 @@ export interface components {
          *     * `zh` - zh
          * @enum {string}
          */
-        LanguagesEnum: "ar" | "bn" | "de" | "el" | "en" | "es" | "fa" | "fr" | "he" | "hi" | "it" | "ja" | "ko" | "nl" | "pl" | "pt" | "ro" | "ru" | "sv" | "sw" | "tl" | "tr" | "uk" | "ur" | "vi" | "zh";
+        LanguageEnum: "ar" | "bn" | "de" | "el" | "en" | "es" | "fa" | "fr" | "he" | "hi" | "it" | "ja" | "ko" | "nl" | "pl" | "pt" | "ro" | "ru" | "sv" | "sw" | "tl" | "tr" | "uk" | "ur" | "vi" | "zh";
+        LanguageOutput: {
+            code: components["schemas"]["LanguageEnum"];
+            name: string;
+        };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         LoginInputRequest: {
             /** Format: email */
@@ -726,7 +725,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** Format: email */
-            email: string | null;
+            email: string;
             first_name: string;
             last_name: string;
             roles: components["schemas"]["RoleEnum"][];
@@ -759,6 +758,11 @@ export interface components {
             otpauth_uri: string;
             qr_svg: string;
         };
+        MoneyOutput: {
+            /** Format: decimal */
+            amount: string;
+            currency: string;
+        };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         MoneyRequest: {
             /** Format: decimal */
@@ -778,6 +782,9 @@ export interface components {
             token: string;
             password: string;
         };
+        PasswordResetOutput: {
+            password_reset: boolean;
+        };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PatchedCenterInputRequest: {
             name?: string;
@@ -794,7 +801,7 @@ export interface components {
         PatchedDoctorProfileInputRequest: {
             specialties?: string[];
             bio?: string;
-            languages?: components["schemas"]["LanguagesEnum"][];
+            languages?: components["schemas"]["LanguageEnum"][];
             fee_online?: components["schemas"]["MoneyRequest"] | null;
             fee_in_person?: components["schemas"]["MoneyRequest"] | null;
             license_number?: string;
@@ -958,12 +965,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ConfirmedOutput"];
+                };
             };
         };
     };
@@ -1144,12 +1152,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PasswordResetOutput"];
+                };
             };
         };
     };

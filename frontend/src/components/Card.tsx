@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { useId, type ReactNode } from 'react';
 
 export function Card({
   title,
@@ -20,7 +20,9 @@ export function Card({
   id?: string;
 }) {
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
-  const headingId = id ? `${id}-title` : undefined;
+  const generatedId = useId();
+  // Every titled card is a named region, so it can be found by its heading (screen readers, tests).
+  const headingId = id ? `${id}-title` : generatedId;
   return (
     <section
       className={['card', className].filter(Boolean).join(' ')}

@@ -9,9 +9,9 @@ export function photoProblem(file: { type: string; size: number }): string | nul
 }
 
 /** Backup codes as a text file body. */
-export function backupCodesText(codes: string[], email: string): string {
+export function backupCodesText(codes: string[], email: string | null): string {
   return [
-    `CareConnect backup codes for ${email}`,
+    email ? `CareConnect backup codes for ${email}` : 'CareConnect backup codes',
     'Each code works once. Keep them somewhere safe.',
     '',
     ...codes,

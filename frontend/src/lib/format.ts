@@ -10,7 +10,7 @@ export function fullName(
 export function initials(person: {
   first_name: string;
   last_name: string;
-  email?: string;
+  email?: string | null;
 }): string {
   const letters = `${person.first_name.charAt(0)}${person.last_name.charAt(0)}`.trim();
   return (letters || person.email?.charAt(0) || '?').toUpperCase();

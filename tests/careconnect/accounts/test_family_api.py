@@ -224,8 +224,9 @@ def test_dependent_managed_by_guardian(api: Any, make_api: Any, patient: Any) ->
     )
 
 
-def test_patient_withdraws_a_pending_invitation(api: Any, member_api: Any, patient: Any,
-                                                family: Any) -> None:
+def test_patient_withdraws_a_pending_invitation(
+    api: Any, member_api: Any, patient: Any, family: Any
+) -> None:
     grant_id = _invite(signed_in(api, patient), family.email, ["book"]).json()["id"]
     withdrawn = api.post(f"/api/family/grants/{grant_id}/revoke/")
     assert withdrawn.status_code == 200

@@ -2,7 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
-import type { Me } from '../../api/types';
+import type { Me, StaffAcceptInput } from '../../api/types';
 import { Alert, Button, Card, ErrorAlert, fieldError, Page, TextInput } from '../../components';
 
 export function StaffAcceptPage() {
@@ -11,8 +11,7 @@ export function StaffAcceptPage() {
   const navigate = useNavigate();
   const [form, setForm] = useState({ first_name: '', last_name: '', password: '' });
   const accept = useMutation({
-    mutationFn: (input: typeof form & { token: string }) =>
-      api.post<Me>('/api/staff-invitations/accept/', input),
+    mutationFn: (input: StaffAcceptInput) => api.post<Me>('/api/staff-invitations/accept/', input),
     onSuccess: (me) =>
       navigate('/login', {
         replace: true,

@@ -1,7 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';
 import { queryKeys } from '../../api/keys';
-import type { Center, StaffInvitation, StaffMember, StaffRole } from '../../api/types';
+import type {
+  Center,
+  CenterUpdate,
+  StaffInvitation,
+  StaffInvitationCreate,
+  StaffMember,
+} from '../../api/types';
 
 const centerPath = (id: string) => `/api/centers/${encodeURIComponent(id)}/`;
 
@@ -15,7 +21,7 @@ export function useCenter(id: string) {
 export function useSaveCenter(id: string) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (patch: Partial<Omit<Center, 'id'>>) => api.patch<Center>(centerPath(id), patch),
+    mutationFn: (patch: CenterUpdate) => api.patch<Center>(centerPath(id), patch),
     onSuccess: (center) => queryClient.setQueryData(queryKeys.center(id), center),
   });
 }
@@ -37,7 +43,7 @@ export function useStaffInvitations(id: string) {
 export function useInviteStaff(id: string) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (input: { email: string; role: StaffRole }) =>
+    mutationFn: (input: StaffInvitationCreate) =>
       api.post<StaffInvitation>(`${centerPath(id)}invitations/`, input),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.centerInvitations(id) }),
   });

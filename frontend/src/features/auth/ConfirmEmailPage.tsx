@@ -2,6 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
+import type { TokenInput } from '../../api/types';
 import {
   Alert,
   Button,
@@ -21,7 +22,7 @@ export function ConfirmEmailPage() {
   const token = params.get('token') ?? '';
   const confirm = useMutation({
     mutationFn: (value: string) =>
-      api.post<{ email_confirmed: boolean }>('/api/auth/confirm-email/', { token: value }),
+      api.post<void>('/api/auth/confirm-email/', { token: value } satisfies TokenInput),
   });
   const { mutate } = confirm;
   const sent = useRef(false);

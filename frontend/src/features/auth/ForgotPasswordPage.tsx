@@ -2,12 +2,14 @@ import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../../api/client';
+import type { EmailInput } from '../../api/types';
 import { Alert, Button, Card, ErrorAlert, fieldError, Page, TextInput } from '../../components';
 
 export function ForgotPasswordPage() {
   const [email, setEmail] = useState('');
   const reset = useMutation({
-    mutationFn: (value: string) => api.post<void>('/api/auth/password-reset/', { email: value }),
+    mutationFn: (value: string) =>
+      api.post<void>('/api/auth/password-reset/', { email: value } satisfies EmailInput),
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();

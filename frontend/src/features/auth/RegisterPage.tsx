@@ -2,19 +2,11 @@ import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
-import type { RegisterResult } from '../../api/types';
+import type { RegisterInput, RegisterResult } from '../../api/types';
 import { Alert, Button, Card, ErrorAlert, fieldError, Page, TextInput } from '../../components';
 import { loginPath, safeNext } from '../../lib/navigation';
 import { rememberAfterConfirm } from './afterConfirm';
 import { useResendConfirmation } from './useResendConfirmation';
-
-interface RegisterInput {
-  email: string;
-  password: string;
-  first_name: string;
-  last_name: string;
-  phone?: string;
-}
 
 const FIELDS = ['email', 'password', 'first_name', 'last_name', 'phone'];
 

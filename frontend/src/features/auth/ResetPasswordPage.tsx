@@ -2,6 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
+import type { PasswordResetConfirmInput } from '../../api/types';
 import {
   Alert,
   Button,
@@ -20,7 +21,7 @@ export function ResetPasswordPage() {
   const [confirmation, setConfirmation] = useState('');
   const [mismatch, setMismatch] = useState(false);
   const reset = useMutation({
-    mutationFn: (value: { token: string; password: string }) =>
+    mutationFn: (value: PasswordResetConfirmInput) =>
       api.post<void>('/api/auth/password-reset/confirm/', value),
   });
 

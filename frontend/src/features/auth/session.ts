@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, isApiError } from '../../api/client';
 import { queryKeys } from '../../api/keys';
-import type { Me } from '../../api/types';
+import type { LoginInput, Me } from '../../api/types';
 import { clearActingFor } from '../acting-for/storage';
 
 export async function fetchMe(): Promise<Me | null> {
@@ -23,12 +23,6 @@ export function useCurrentUser(): Me {
   const { data } = useMe();
   if (!data) throw new Error('useCurrentUser used outside the signed-in area');
   return data;
-}
-
-export interface LoginInput {
-  email: string;
-  password: string;
-  otp?: string;
 }
 
 export function useLogin() {

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import type { DoctorProfile, Language, Specialty } from '../../api/types';
+import type { DoctorProfile, Language, LanguageCode, Specialty } from '../../api/types';
 import {
   Alert,
   Button,
@@ -77,7 +77,7 @@ function DoctorForm({
 }) {
   const save = useSaveDoctorProfile();
   const [chosenSpecialties, setSpecialties] = useState<string[]>(profile.specialties ?? []);
-  const [chosenLanguages, setLanguages] = useState<string[]>(profile.languages ?? []);
+  const [chosenLanguages, setLanguages] = useState<LanguageCode[]>(profile.languages ?? []);
   const [bio, setBio] = useState(profile.bio ?? '');
   const [license, setLicense] = useState(profile.license_number ?? '');
   const [currency, setCurrency] = useState(
@@ -234,7 +234,7 @@ function DoctorForm({
 }
 
 /** A multi-select as a group of checkboxes, with an optional filter for long lists. */
-function ChoiceGroup({
+function ChoiceGroup<T extends string>({
   legend,
   items,
   chosen,
@@ -244,9 +244,9 @@ function ChoiceGroup({
   filterLabel,
 }: {
   legend: string;
-  items: { value: string; label: string }[];
-  chosen: string[];
-  onChange: (next: string[]) => void;
+  items: { value: T; label: string }[];
+  chosen: T[];
+  onChange: (next: T[]) => void;
   error?: string;
   emptyText: string;
   filterLabel?: string;

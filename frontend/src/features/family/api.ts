@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';
 import { queryKeys } from '../../api/keys';
-import type { Dependent, Grant, GrantCreate } from '../../api/types';
+import type { Dependent, DependentCreate, Grant, GrantCreate } from '../../api/types';
 
 export function useGrants() {
   return useQuery({
@@ -58,8 +58,7 @@ export function useAcceptGrant() {
 export function useAddDependent() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (input: Omit<Dependent, 'id'>) =>
-      api.post<Dependent>('/api/family/dependents/', input),
+    mutationFn: (input: DependentCreate) => api.post<Dependent>('/api/family/dependents/', input),
     onSuccess: () =>
       Promise.all([
         queryClient.invalidateQueries({ queryKey: queryKeys.dependents }),

@@ -2,7 +2,12 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
 import { api, isApiError } from '../../api/client';
 import { queryKeys } from '../../api/keys';
-import type { MfaSetup } from '../../api/types';
+import type {
+  BackupCodes as BackupCodesResult,
+  MfaSetup,
+  OtpInput,
+  PasswordInput,
+} from '../../api/types';
 import {
   Alert,
   Badge,
@@ -65,7 +70,7 @@ function MfaSetupCard({ onEnabled }: { onEnabled: (codes: string[]) => void }) {
   });
   const enable = useMutation({
     mutationFn: (code: string) =>
-      api.post<{ backup_codes: string[] }>('/api/auth/mfa/enable/', { otp: code }),
+      api.post<BackupCodesResult>('/api/auth/mfa/enable/', { otp: code } satisfies OtpInput),
     onSuccess: (data) => {
       onEnabled(data.backup_codes);
       void queryClient.invalidateQueries({ queryKey: queryKeys.me });
@@ -166,7 +171,7 @@ function BackupCodes({
   onDone,
 }: {
   codes: string[];
-  email: string;
+  email: string | null;
   onDone: () => void;
 }) {
   const download = () => {
@@ -239,7 +244,8 @@ function MfaOn() {
   const queryClient = useQueryClient();
   const [password, setPassword] = useState('');
   const disable = useMutation({
-    mutationFn: (value: string) => api.post<void>('/api/auth/mfa/disable/', { password: value }),
+    mutationFn: (value: string) =>
+      api.post<void>('/api/auth/mfa/disable/', { password: value } satisfies PasswordInput),
     onSuccess: () => {
       setPassword('');
       void queryClient.invalidateQueries({ queryKey: queryKeys.me });
