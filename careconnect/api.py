@@ -3,6 +3,7 @@ serializer base (unknown fields are refused) and small field helpers."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -143,3 +145,18 @@ class ScopedThrottle(ScopedRateThrottle):
 
     def get_rate(self) -> str | None:
         return str(settings.THROTTLE_RATES[str(self.scope)])
+
+
+class EmailScopedThrottle(ScopedThrottle):
+    """Counts attempts per target email (hashed), whatever IP they come from: slows credential
+    stuffing and reset-mail floods aimed at one account. Scope rates: `<scope>_email`."""
+
+    def get_rate(self) -> str | None:
+        return str(settings.THROTTLE_RATES[f"{self.scope}_email"])
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        email = request.data.get("email") if isinstance(request.data, dict) else None
+        if not isinstance(email, str) or not email:
+            return None
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": f"{self.scope}_email", "ident": digest}

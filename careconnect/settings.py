@@ -230,6 +230,8 @@ THROTTLE_RATES = {
     "register": env("THROTTLE_REGISTER", "10/min"),
     "password_reset": env("THROTTLE_PASSWORD_RESET", "5/min"),
     "email": env("THROTTLE_EMAIL", "5/min"),
+    "login_email": env("THROTTLE_LOGIN_EMAIL", "10/min"),
+    "password_reset_email": env("THROTTLE_PASSWORD_RESET_EMAIL", "3/hour"),
 }
 
 REST_FRAMEWORK: dict[str, Any] = {

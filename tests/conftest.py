@@ -10,7 +10,7 @@ from django.test import Client
 
 from careconnect.celery import app as celery_app
 from careconnect.crypto.services import clear_key_cache
-from tests.factories import make_doctor, make_patient, make_staff
+from tests.factories import PASSWORD, make_doctor, make_patient, make_staff
 
 
 @pytest.fixture(autouse=True)
@@ -57,13 +57,13 @@ class Api:
         return self.request("patch", path, body, **extra)
 
     def login(
-        self, email: str, password: str = "correct-horse-battery", otp: str | None = None
+        self, email: str, password: str = PASSWORD, otp: str | None = None, ip: str | None = None
     ) -> Any:
         body: dict[str, Any] = {"email": email, "password": password}
         if otp is not None:
             body["otp"] = otp
-        response = self.post("/api/auth/login/", body)
-        return response
+        extra = {"REMOTE_ADDR": ip} if ip else {}
+        return self.post("/api/auth/login/", body, **extra)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from careconnect.accounts.access import PatientAccess, user_roles
 from careconnect.accounts.keys import ensure_data_key
@@ -499,7 +500,8 @@ def reset_password(*, token: str, password: str) -> User:
     user = read_password_reset_token(token)
     _validate_new_password(password, user)
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.save(update_fields=["password"])  # changes the session hash: other sessions end
+    Token.objects.filter(user=user).delete()  # and API tokens issued before the reset die too
     record(
         actor=user, action="account.password_reset", object_type="accounts.user", object_id=user.id
     )

@@ -22,7 +22,7 @@ from careconnect.accounts.access import resolve_patient_access
 from careconnect.accounts.api import serializers as s
 from careconnect.accounts.models import User
 from careconnect.accounts.permissions import Anyone
-from careconnect.api import ScopedThrottle, StrictSerializer
+from careconnect.api import EmailScopedThrottle, ScopedThrottle, StrictSerializer
 from careconnect.errors import InvalidInputError, NotAuthenticatedError, PermissionDeniedError
 
 
@@ -93,7 +93,7 @@ class ResendConfirmationApi(APIView):
 
 class LoginApi(APIView):
     permission_classes = [Anyone]
-    throttle_classes = [ScopedThrottle]
+    throttle_classes = [ScopedThrottle, EmailScopedThrottle]
     throttle_scope = "login"
 
     @extend_schema(request=s.LoginInput, responses={200: s.MeOutput})
@@ -122,7 +122,7 @@ class LogoutApi(APIView):
 class ObtainTokenApi(APIView):
     permission_classes = [Anyone]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedThrottle]
+    throttle_classes = [ScopedThrottle, EmailScopedThrottle]
     throttle_scope = "login"
 
     @extend_schema(request=s.LoginInput, responses={200: s.TokenOutput})
@@ -149,7 +149,7 @@ class MeApi(APIView):
 class PasswordResetApi(APIView):
     permission_classes = [Anyone]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedThrottle]
+    throttle_classes = [ScopedThrottle, EmailScopedThrottle]
     throttle_scope = "password_reset"
 
     @extend_schema(request=s.EmailInput, responses={202: None})

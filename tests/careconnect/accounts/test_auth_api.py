@@ -9,7 +9,7 @@ from django.core import mail
 
 from careconnect.accounts.models import User
 from careconnect.audit.models import AuditEvent
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_patient
 from tests.utils import last_email_to, link_in, query_param
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +120,29 @@ def test_login_is_throttled_with_retry_after(api: Any, patient: Any, settings: A
     assert int(last["Retry-After"]) > 0
     assert last.json()["error"]["code"] == "throttled"
     assert api.get("/api/auth/me/").status_code == 401
+
+
+def test_login_is_throttled_per_email_across_addresses(
+    make_api: Any, patient: Any, settings: Any
+) -> None:
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "login_email": "2/min"}
+    codes = [
+        make_api().login(patient.email, "wrong-password-here", ip=f"10.0.0.{n}").status_code
+        for n in range(3)
+    ]
+    assert codes == [401, 401, 429]
+    other = make_patient()
+    assert make_api().login(other.email, ip="10.0.0.9").status_code == 200
+
+
+def test_password_reset_ends_api_tokens(api: Any, patient: Any, client: Any) -> None:
+    token = api.post("/api/auth/token/", {"email": patient.email, "password": PASSWORD})
+    header = f"Token {token.json()['token']}"
+    assert client.get("/api/auth/me/", HTTP_AUTHORIZATION=header).status_code == 200
+    api.post("/api/auth/password-reset/", {"email": patient.email})
+    reset = query_param(link_in(last_email_to(patient.email)), "token")
+    api.post("/api/auth/password-reset/confirm/", {"token": reset, "password": "fresh-secret-99x"})
+    assert client.get("/api/auth/me/", HTTP_AUTHORIZATION=header).status_code == 401
 
 
 def test_token_auth_for_other_clients(api: Any, patient: Any, client: Any) -> None:
