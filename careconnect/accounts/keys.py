@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db import transaction
 
 from careconnect.accounts.models import User
@@ -9,16 +11,17 @@ from careconnect.crypto.models import DataKey
 from careconnect.crypto.services import create_data_key
 
 
-def ensure_data_key(user: User) -> DataKey:
-    """The person's data key, created on first use under a row lock (one key per person)."""
-    if user.data_key_id is not None and user.data_key is not None:
-        return user.data_key
+def ensure_data_key(user: User) -> UUID:
+    """The id of the person's data key, created on first use under a row lock."""
+    if user.data_key_id is not None:
+        return user.data_key_id
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        data_key = locked.data_key
-        if data_key is None:
-            data_key = create_data_key(purpose=DataKey.Purpose.PATIENT)
-            locked.data_key = data_key
+        if locked.data_key_id is None:
+            locked.data_key = create_data_key(purpose=DataKey.Purpose.PATIENT)
             locked.save(update_fields=["data_key"])
-        user.data_key = data_key
-    return data_key
+        key_id = locked.data_key_id
+    if key_id is None:  # pragma: no cover - set just above under the lock
+        raise RuntimeError("data key was not created")
+    user.data_key_id = key_id
+    return key_id

@@ -61,7 +61,7 @@ from careconnect.errors import (
     TooLargeError,
 )
 from careconnect.notifications.services import app_link, queue_email
-from careconnect.records.services import read_health_summary, write_health_summary
+from careconnect.records.services import open_health_summary, write_health_summary
 
 
 class InvalidCredentialsError(ApplicationError):
@@ -179,14 +179,7 @@ def read_profile(*, actor: User, access: PatientAccess) -> dict[str, Any]:
     """The patient's profile with personal and health data; audited as one read."""
     patient = access.patient
     personal = _read_personal(patient)
-    record(
-        actor=actor,
-        action="profile.read",
-        object_type="accounts.profile",
-        object_id=patient.id,
-        patient=patient,
-        acting_for=patient if access.acting_for else None,
-    )
+    is_patient = Role.PATIENT in user_roles(patient)
     result: dict[str, Any] = {
         "id": patient.id,
         "email": patient.email,
@@ -199,10 +192,19 @@ def read_profile(*, actor: User, access: PatientAccess) -> dict[str, Any]:
         "conditions": [],
         "medications": [],
     }
-    if Role.PATIENT in user_roles(patient):
-        result.update(
-            read_health_summary(patient=patient, actor=actor, acting_for=access.acting_for)
-        )
+    if is_patient:
+        result.update(open_health_summary(patient=patient))
+    # One audit event for the whole read (personal details and health summary): reads run in
+    # autocommit, so the only write of a read is this single short insert.
+    record(
+        actor=actor,
+        action="profile.read",
+        object_type="accounts.profile",
+        object_id=patient.id,
+        patient=patient,
+        acting_for=patient if access.acting_for else None,
+        detail={"sections": ["personal", "health_summary"] if is_patient else ["personal"]},
+    )
     return result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 from uuid import UUID
@@ -34,23 +35,32 @@ class DecryptionError(ApplicationError):
 
 
 class _KeyCache:
-    """Unwrapped data keys, bounded, keyed by (data key id, kek id)."""
+    """Unwrapped data keys by data key id, bounded and short-lived.
 
-    def __init__(self, size: int = 4096) -> None:
-        self._items: OrderedDict[tuple[UUID, str], bytes] = OrderedDict()
+    Keyed by id alone: rotation re-wraps a data key but never changes it, so a cached key stays
+    right across rotation. Entries expire after `ttl` seconds so that a key shredded by another
+    process stops working here soon after, without any cross-process signal."""
+
+    def __init__(self, size: int = 4096, ttl: float = 300.0) -> None:
+        self._items: OrderedDict[UUID, tuple[float, bytes]] = OrderedDict()
         self._size = size
+        self._ttl = ttl
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[UUID, str]) -> bytes | None:
+    def get(self, key: UUID) -> bytes | None:
         with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+            item = self._items.get(key)
+            if item is None:
+                return None
+            if item[0] < time.monotonic():
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return item[1]
 
-    def put(self, key: tuple[UUID, str], value: bytes) -> None:
+    def put(self, key: UUID, value: bytes) -> None:
         with self._lock:
-            self._items[key] = value
+            self._items[key] = (time.monotonic() + self._ttl, value)
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -89,36 +99,42 @@ def create_data_key(*, purpose: str) -> DataKey:
     data_key.kek_id = ring.active_id
     data_key.wrapped_key = encrypt_bytes(ring.active_key, raw, _wrap_aad(data_key.id))
     data_key.save(force_insert=True)
-    _cache.put((data_key.id, data_key.kek_id), raw)
+    _cache.put(data_key.id, raw)
     return data_key
 
 
-def unwrap(data_key: DataKey) -> bytes:
-    cached = _cache.get((data_key.id, data_key.kek_id))
+KeyRef = DataKey | UUID  # a data key row, or just its id (no query when the key is cached)
+
+
+def unwrap(ref: KeyRef) -> bytes:
+    cached = _cache.get(ref.id if isinstance(ref, DataKey) else ref)
     if cached is not None:
         return cached
+    data_key = ref if isinstance(ref, DataKey) else DataKey.objects.filter(id=ref).first()
+    if data_key is None:
+        raise DecryptionError("The data key was shredded.")
     ring = get_keyring()
     kek = ring.keys.get(data_key.kek_id)
     if kek is None:
         raise DecryptionError(f"Key-encryption key {data_key.kek_id!r} is not in CRYPTO_KEYS.")
     raw = decrypt_bytes(kek, bytes(data_key.wrapped_key), _wrap_aad(data_key.id))
-    _cache.put((data_key.id, data_key.kek_id), raw)
+    _cache.put(data_key.id, raw)
     return raw
 
 
-def seal(data_key: DataKey, plaintext: bytes, *, aad: str) -> bytes:
+def seal(data_key: KeyRef, plaintext: bytes, *, aad: str) -> bytes:
     return encrypt_bytes(unwrap(data_key), plaintext, aad.encode())
 
 
-def open_sealed(data_key: DataKey, sealed: bytes, *, aad: str) -> bytes:
+def open_sealed(data_key: KeyRef, sealed: bytes, *, aad: str) -> bytes:
     return decrypt_bytes(unwrap(data_key), bytes(sealed), aad.encode())
 
 
-def seal_json(data_key: DataKey, value: Any, *, aad: str) -> bytes:
+def seal_json(data_key: KeyRef, value: Any, *, aad: str) -> bytes:
     return seal(data_key, json.dumps(value, separators=(",", ":")).encode(), aad=aad)
 
 
-def open_json(data_key: DataKey, sealed: bytes | memoryview | None, *, aad: str) -> Any:
+def open_json(data_key: KeyRef, sealed: bytes | memoryview | None, *, aad: str) -> Any:
     if not sealed:
         return None
     return json.loads(open_sealed(data_key, bytes(sealed), aad=aad))
@@ -146,7 +162,7 @@ def rotate_data_keys(*, batch_size: int = 500) -> int:
                 data_key.kek_id = ring.active_id
                 data_key.rewrapped_at = now
                 data_key.save(update_fields=["wrapped_key", "kek_id", "rewrapped_at"])
-                _cache.put((data_key.id, data_key.kek_id), raw)
+                _cache.put(data_key.id, raw)
             total += len(batch)
 
 

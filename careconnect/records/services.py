@@ -29,7 +29,9 @@ def empty_summary() -> HealthSummary:
     return {"allergies": [], "conditions": [], "medications": []}
 
 
-def read_health_summary(*, patient: User, actor: User | None, acting_for: bool) -> HealthSummary:
+def open_health_summary(*, patient: User) -> HealthSummary:
+    """Decrypt the summary without auditing: the caller records the read (read_profile does,
+    as one event for the whole profile)."""
     health = HealthRecord.objects.filter(patient=patient).first()
     summary = empty_summary()
     if health is not None and health.sealed:
@@ -38,6 +40,11 @@ def read_health_summary(*, patient: User, actor: User | None, acting_for: bool) 
         )
         for field in HEALTH_FIELDS:
             summary[field] = stored.get(field, [])  # type: ignore[literal-required]
+    return summary
+
+
+def read_health_summary(*, patient: User, actor: User | None, acting_for: bool) -> HealthSummary:
+    summary = open_health_summary(patient=patient)
     record(
         actor=actor,
         action="health_record.read",

@@ -70,7 +70,7 @@ def test_admin_shows_health_data_only_to_permitted_staff() -> None:
     shown = superuser.get(page)
     assert shown.status_code == 200
     assert "Quinine" in shown.content.decode()
-    assert AuditEvent.objects.filter(action="health_record.read", patient=patient).exists()
+    assert AuditEvent.objects.filter(action="profile.read", patient=patient).exists()
     # a staff member allowed to manage users but without the health-data permission
     from django.contrib.auth.models import Permission
 

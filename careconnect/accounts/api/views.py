@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth import login, logout
-from django.db import transaction
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
@@ -204,9 +203,8 @@ class ProfileApi(APIView):
     @extend_schema(responses={200: s.ProfileOutput})
     def get(self, request: Request) -> Response:
         user = _user(request)
-        with transaction.atomic():
-            access = resolve_patient_access(actor=user, patient_id=user.id, scope="view_records")
-            profile = services.read_profile(actor=user, access=access)
+        access = resolve_patient_access(actor=user, patient_id=user.id, scope="view_records")
+        profile = services.read_profile(actor=user, access=access)
         return Response(s.ProfileOutput(profile).data)
 
     @extend_schema(request=s.ProfileInput, responses={200: s.ProfileOutput})
@@ -223,9 +221,8 @@ class PatientProfileApi(APIView):
     @extend_schema(responses={200: s.ProfileOutput})
     def get(self, request: Request, patient_id: UUID) -> Response:
         user = _user(request)
-        with transaction.atomic():
-            access = resolve_patient_access(actor=user, patient_id=patient_id, scope="view_records")
-            profile = services.read_profile(actor=user, access=access)
+        access = resolve_patient_access(actor=user, patient_id=patient_id, scope="view_records")
+        profile = services.read_profile(actor=user, access=access)
         return Response(s.ProfileOutput(profile).data)
 
     @extend_schema(request=s.ProfileInput, responses={200: s.ProfileOutput})
@@ -313,11 +310,10 @@ class DependentListApi(APIView):
     @extend_schema(responses={200: s.DependentOutput(many=True)})
     def get(self, request: Request) -> Response:
         user = _user(request)
-        with transaction.atomic():
-            children = [
-                services.read_dependent(guardian=user, child=child)
-                for child in selectors.list_dependents(guardian=user)
-            ]
+        children = [
+            services.read_dependent(guardian=user, child=child)
+            for child in selectors.list_dependents(guardian=user)
+        ]
         return Response(s.DependentOutput(children, many=True).data)
 
     @extend_schema(request=s.DependentInput, responses={201: s.DependentOutput})

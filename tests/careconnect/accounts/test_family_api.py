@@ -60,7 +60,7 @@ def test_invite_accept_act_for_and_revoke(
     profile = member_api.get(f"/api/patients/{patient.id}/profile/")
     assert profile.status_code == 200
     assert profile.json()["allergies"][0]["substance"] == "Latex"
-    event = AuditEvent.objects.filter(actor=family, action="health_record.read").get()
+    event = AuditEvent.objects.filter(actor=family, action="profile.read").get()
     assert event.acting_for_id == patient.id
     assert event.patient_id == patient.id
     # a proxy cannot edit the patient's record

@@ -75,7 +75,9 @@ def test_profile_reads_and_writes_are_audited(api: Any, patient: Any) -> None:
     assert "profile.update" in actions
     assert "health_record.update" in actions
     assert "profile.read" in actions
-    assert "health_record.read" in actions
+    read = AuditEvent.objects.filter(action="profile.read", patient=patient).first()
+    assert read is not None
+    assert read.detail == {"sections": ["personal", "health_summary"]}
     event = AuditEvent.objects.filter(action="health_record.update").get()
     assert event.actor_id == patient.id
     assert event.acting_for_id is None
