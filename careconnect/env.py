@@ -84,6 +84,12 @@ def database_from_url(url: str) -> dict[str, Any]:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parsed.path) or ":memory:"}
     if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured(f"DATABASE_URL scheme {parsed.scheme!r} is not supported")
+    options: dict[str, Any] = dict(parse_qsl(parsed.query))
+    pool_size = env_int("DATABASE_POOL_MAX", default=8)
+    if pool_size > 0:
+        # psycopg's pool (Django >= 5.1): connections are reused without CONN_MAX_AGE, which
+        # is the safe way to keep them under ASGI; without it every request pays a connect.
+        options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")) or "careconnect",
@@ -91,7 +97,7 @@ def database_from_url(url: str) -> dict[str, Any]:
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
-        "OPTIONS": dict(parse_qsl(parsed.query)),
+        "OPTIONS": options,
         "CONN_MAX_AGE": 0,  # under ASGI persistent connections leak across threads (Django docs)
     }
 

@@ -74,4 +74,5 @@ def test_database_url_parsing(url: str, engine: str) -> None:
             parsed["PORT"],
             parsed["NAME"],
         ) == ("u", "p@ss", "db", "5433", "cc")
-        assert parsed["OPTIONS"] == {"sslmode": "require"}
+        assert parsed["OPTIONS"]["sslmode"] == "require"
+        assert parsed["OPTIONS"]["pool"]["max_size"] == 8  # psycopg pool, safe under ASGI
