@@ -37,23 +37,28 @@ def _valid(serializer_class: type[Any], request: Request) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
+class PublicApi(APIView):
+    """An endpoint for people who are not signed in: no session or token is read (so no CSRF
+    check applies), and requests are throttled per client IP under `throttle_scope`."""
+
+    permission_classes = [Anyone]
+    authentication_classes: list[Any] = []
+    throttle_classes = [ScopedThrottle]
+
+
 # ------------------------------------------------------------------ auth
 
 
 @method_decorator(ensure_csrf_cookie, name="get")
-class CsrfApi(APIView):
-    permission_classes = [Anyone]
-    authentication_classes: list[Any] = []
+class CsrfApi(PublicApi):
+    throttle_classes = []
 
     @extend_schema(responses={204: None})
     def get(self, request: Request) -> Response:
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RegisterApi(APIView):
-    permission_classes = [Anyone]
-    authentication_classes: list[Any] = []
-    throttle_classes = [ScopedThrottle]
+class RegisterApi(PublicApi):
     throttle_scope = "register"
 
     @extend_schema(request=s.RegisterInput, responses={201: s.RegisterOutput})
@@ -66,10 +71,7 @@ class RegisterApi(APIView):
         )
 
 
-class ConfirmEmailApi(APIView):
-    permission_classes = [Anyone]
-    authentication_classes: list[Any] = []
-    throttle_classes = [ScopedThrottle]
+class ConfirmEmailApi(PublicApi):
     throttle_scope = "email"
 
     @extend_schema(request=s.TokenInput, responses={200: s.ConfirmedOutput})
@@ -78,10 +80,7 @@ class ConfirmEmailApi(APIView):
         return Response({"email_confirmed": True})
 
 
-class ResendConfirmationApi(APIView):
-    permission_classes = [Anyone]
-    authentication_classes: list[Any] = []
-    throttle_classes = [ScopedThrottle]
+class ResendConfirmationApi(PublicApi):
     throttle_scope = "email"
 
     @extend_schema(request=s.EmailInput, responses={202: None})
@@ -118,9 +117,7 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ObtainTokenApi(APIView):
-    permission_classes = [Anyone]
-    authentication_classes: list[Any] = []
+class ObtainTokenApi(PublicApi):
     throttle_classes = [ScopedThrottle, EmailScopedThrottle]
     throttle_scope = "login"
 
@@ -145,9 +142,7 @@ class MeApi(APIView):
         return Response(s.MeOutput(selectors.me_payload(_user(request))).data)
 
 
-class PasswordResetApi(APIView):
-    permission_classes = [Anyone]
-    authentication_classes: list[Any] = []
+class PasswordResetApi(PublicApi):
     throttle_classes = [ScopedThrottle, EmailScopedThrottle]
     throttle_scope = "password_reset"
 
@@ -157,10 +152,7 @@ class PasswordResetApi(APIView):
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
-class PasswordResetConfirmApi(APIView):
-    permission_classes = [Anyone]
-    authentication_classes: list[Any] = []
-    throttle_classes = [ScopedThrottle]
+class PasswordResetConfirmApi(PublicApi):
     throttle_scope = "password_reset"
 
     @extend_schema(request=s.PasswordResetConfirmInput, responses={200: s.PasswordResetOutput})
@@ -377,10 +369,7 @@ class CenterInvitationListApi(APIView):
         return Response(s.StaffInvitationOutput(invitation).data, status=status.HTTP_201_CREATED)
 
 
-class StaffInvitationAcceptApi(APIView):
-    permission_classes = [Anyone]
-    authentication_classes: list[Any] = []
-    throttle_classes = [ScopedThrottle]
+class StaffInvitationAcceptApi(PublicApi):
     throttle_scope = "register"
 
     @extend_schema(request=s.StaffAcceptInput, responses={201: s.MeOutput})
