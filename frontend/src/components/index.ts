@@ -6,6 +6,8 @@ export { ConfirmDialog } from './Dialog';
 export { EmptyState } from './EmptyState';
 export { ErrorState } from './ErrorState';
 export { Checkbox, Select, TextArea, TextInput, type SelectOption } from './Field';
+export { FormFooter } from './FormFooter';
 export { Page, PageHeader, usePageTitle } from './Page';
 export { LoadingState, Spinner } from './Spinner';
 export { Icon, type IconName } from './Icon';
+export { useFormFields, type BoundField } from './useFormFields';

@@ -1,18 +1,17 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import type { Center, StaffRole } from '../../api/types';
 import {
-  Alert,
   Badge,
-  Button,
   Card,
   EmptyState,
-  ErrorAlert,
   ErrorState,
   fieldError,
+  FormFooter,
   LoadingState,
   Page,
   Select,
   TextInput,
+  useFormFields,
 } from '../../components';
 import { formatDate, fullName } from '../../lib/format';
 import { ROLE_LABELS } from '../../lib/roles';
@@ -66,21 +65,20 @@ const CENTER_FIELDS = ['name', 'address', 'city', 'latitude', 'longitude', 'phon
 
 function CenterForm({ center }: { center: Center }) {
   const save = useSaveCenter(center.id);
-  const [form, setForm] = useState({
-    name: center.name ?? '',
-    address: center.address ?? '',
-    city: center.city ?? '',
-    latitude: center.latitude ?? '',
-    longitude: center.longitude ?? '',
-    phone: center.phone ?? '',
-    timezone: center.timezone || 'UTC',
-  });
   const [saved, setSaved] = useState(false);
+  const { values: form, field } = useFormFields(
+    {
+      name: center.name ?? '',
+      address: center.address ?? '',
+      city: center.city ?? '',
+      latitude: center.latitude ?? '',
+      longitude: center.longitude ?? '',
+      phone: center.phone ?? '',
+      timezone: center.timezone || 'UTC',
+    },
+    { error: save.error, onEdit: () => setSaved(false) },
+  );
   const zones = useMemo(() => timeZoneOptions(center.timezone), [center.timezone]);
-  const set = (key: keyof typeof form) => (e: { target: { value: string } }) => {
-    setSaved(false);
-    setForm((f) => ({ ...f, [key]: e.target.value }));
-  };
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);
@@ -97,84 +95,41 @@ function CenterForm({ center }: { center: Center }) {
       { onSuccess: () => setSaved(true) },
     );
   };
-  const error = save.error;
   return (
     <Card title="Center details" description="Patients see these when they look for care.">
       <form onSubmit={submit}>
         <div className="form-grid form-grid--2">
-          <TextInput
-            className="span-all"
-            label="Center name"
-            required
-            value={form.name}
-            onChange={set('name')}
-            error={fieldError(error, 'name')}
-          />
-          <TextInput
-            className="span-all"
-            label="Address"
-            value={form.address}
-            onChange={set('address')}
-            error={fieldError(error, 'address')}
-          />
-          <TextInput
-            label="City"
-            value={form.city}
-            onChange={set('city')}
-            error={fieldError(error, 'city')}
-          />
-          <TextInput
-            label="Phone"
-            type="tel"
-            value={form.phone}
-            onChange={set('phone')}
-            error={fieldError(error, 'phone')}
-          />
+          <TextInput className="span-all" label="Center name" required {...field('name')} />
+          <TextInput className="span-all" label="Address" {...field('address')} />
+          <TextInput label="City" {...field('city')} />
+          <TextInput label="Phone" type="tel" {...field('phone')} />
           <TextInput
             label="Latitude"
             inputMode="decimal"
             hint="Decimal degrees, e.g. 38.7223"
-            value={form.latitude}
-            onChange={set('latitude')}
-            error={fieldError(error, 'latitude')}
+            {...field('latitude')}
           />
           <TextInput
             label="Longitude"
             inputMode="decimal"
             hint="Decimal degrees, e.g. -9.1393"
-            value={form.longitude}
-            onChange={set('longitude')}
-            error={fieldError(error, 'longitude')}
+            {...field('longitude')}
           />
           <Select
             className="span-all"
             label="Time zone"
             hint="Appointment times at this center are shown in this time zone."
             options={zones.map((zone) => ({ value: zone, label: zone.replace(/_/g, ' ') }))}
-            value={form.timezone}
-            onChange={set('timezone')}
-            error={fieldError(error, 'timezone')}
+            {...field('timezone')}
           />
         </div>
-        {error && (
-          <div style={{ marginTop: 'var(--space-4)' }}>
-            <ErrorAlert
-              error={error}
-              title="The center was not saved"
-              inlineFields={CENTER_FIELDS}
-            />
-          </div>
-        )}
-        {saved && (
-          <div style={{ marginTop: 'var(--space-4)' }}>
-            <Alert tone="success">The center details have been saved.</Alert>
-          </div>
-        )}
-        <div className="btn-row">
-          <Button type="submit" loading={save.isPending}>
-            Save center
-          </Button>
-        </div>
+        <FormFooter
+          request={save}
+          submitLabel="Save center"
+          errorTitle="The center was not saved"
+          inlineFields={CENTER_FIELDS}
+          success={saved && 'The center details have been saved.'}
+        />
       </form>
     </Card>
   );
@@ -263,21 +218,12 @@ function InviteStaff({ centerId }: { centerId: string }) {
             error={fieldError(error, 'role')}
           />
         </div>
-        {error && (
-          <div style={{ marginTop: 'var(--space-4)' }}>
-            <ErrorAlert error={error} inlineFields={['email', 'role']} />
-          </div>
-        )}
-        {sentTo && (
-          <div style={{ marginTop: 'var(--space-4)' }}>
-            <Alert tone="success">Invitation sent to {sentTo}.</Alert>
-          </div>
-        )}
-        <div className="btn-row">
-          <Button type="submit" loading={invite.isPending}>
-            Send staff invitation
-          </Button>
-        </div>
+        <FormFooter
+          request={invite}
+          submitLabel="Send staff invitation"
+          inlineFields={['email', 'role']}
+          success={sentTo && `Invitation sent to ${sentTo}.`}
+        />
       </form>
     </Card>
   );

@@ -1,15 +1,15 @@
 import { useMutation } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
 import type { Me, StaffAcceptInput } from '../../api/types';
-import { Alert, Button, Card, ErrorAlert, fieldError, Page, TextInput } from '../../components';
+import { Alert, Card, FormFooter, Page, useFormFields } from '../../components';
+import { NameFields, NewPasswordField } from '../auth/AccountFields';
 
 export function StaffAcceptPage() {
   const [params] = useSearchParams();
   const token = params.get('token') ?? '';
   const navigate = useNavigate();
-  const [form, setForm] = useState({ first_name: '', last_name: '', password: '' });
   const accept = useMutation({
     mutationFn: (input: StaffAcceptInput) => api.post<Me>('/api/staff-invitations/accept/', input),
     onSuccess: (me) =>
@@ -18,8 +18,11 @@ export function StaffAcceptPage() {
         state: { notice: 'Your staff account is ready. Log in to continue.', email: me?.email },
       }),
   });
-  const set = (key: keyof typeof form) => (e: { target: { value: string } }) =>
-    setForm((f) => ({ ...f, [key]: e.target.value }));
+  const error = accept.error;
+  const { values: form, field } = useFormFields(
+    { first_name: '', last_name: '', password: '' },
+    { error },
+  );
   const submit = (event: FormEvent) => {
     event.preventDefault();
     accept.mutate({
@@ -43,7 +46,6 @@ export function StaffAcceptPage() {
     );
   }
 
-  const error = accept.error;
   return (
     <Page
       title="Join your care team"
@@ -52,48 +54,15 @@ export function StaffAcceptPage() {
       <Card>
         <form onSubmit={submit}>
           <div className="form-grid form-grid--2">
-            <TextInput
-              label="First name"
-              autoComplete="given-name"
-              required
-              value={form.first_name}
-              onChange={set('first_name')}
-              error={fieldError(error, 'first_name')}
-            />
-            <TextInput
-              label="Last name"
-              autoComplete="family-name"
-              required
-              value={form.last_name}
-              onChange={set('last_name')}
-              error={fieldError(error, 'last_name')}
-            />
-            <TextInput
-              className="span-all"
-              label="Password"
-              type="password"
-              autoComplete="new-password"
-              required
-              hint="Use at least 8 characters. Avoid common words or anything easy to guess."
-              value={form.password}
-              onChange={set('password')}
-              error={fieldError(error, 'password')}
-            />
+            <NameFields field={field} />
+            <NewPasswordField className="span-all" {...field('password')} />
           </div>
-          {error && (
-            <div style={{ marginTop: 'var(--space-4)' }}>
-              <ErrorAlert
-                error={error}
-                title="Your account was not created"
-                inlineFields={['first_name', 'last_name', 'password']}
-              />
-            </div>
-          )}
-          <div className="btn-row">
-            <Button type="submit" loading={accept.isPending}>
-              Create staff account
-            </Button>
-          </div>
+          <FormFooter
+            request={accept}
+            submitLabel="Create staff account"
+            errorTitle="Your account was not created"
+            inlineFields={['first_name', 'last_name', 'password']}
+          />
         </form>
       </Card>
     </Page>

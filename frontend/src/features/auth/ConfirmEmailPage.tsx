@@ -1,20 +1,12 @@
 import { useMutation } from '@tanstack/react-query';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
 import type { TokenInput } from '../../api/types';
-import {
-  Alert,
-  Button,
-  ButtonLink,
-  Card,
-  ErrorAlert,
-  LoadingState,
-  Page,
-  TextInput,
-} from '../../components';
+import { Alert, ButtonLink, Card, ErrorAlert, LoadingState, Page } from '../../components';
 import { loginPath } from '../../lib/navigation';
 import { takeAfterConfirm } from './afterConfirm';
+import { EmailForm } from './EmailForm';
 import { useResendConfirmation } from './useResendConfirmation';
 
 export function ConfirmEmailPage() {
@@ -82,36 +74,18 @@ export function ConfirmEmailPage() {
 }
 
 function ResendForm() {
-  const [email, setEmail] = useState('');
   const resend = useResendConfirmation();
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    resend.mutate(email.trim());
-  };
   return (
     <Card title="Get a new confirmation link">
-      {resend.isSuccess ? (
-        <Alert tone="success">
-          If {email} has an account waiting for confirmation, a new link is on its way.
-        </Alert>
-      ) : (
-        <form onSubmit={submit}>
-          <TextInput
-            label="Email"
-            type="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-          {resend.isError && <ErrorAlert error={resend.error} />}
-          <div className="btn-row">
-            <Button type="submit" loading={resend.isPending}>
-              Resend confirmation email
-            </Button>
-          </div>
-        </form>
-      )}
+      <EmailForm
+        request={resend}
+        submitLabel="Resend confirmation email"
+        sent={(email) => (
+          <Alert tone="success">
+            If {email} has an account waiting for confirmation, a new link is on its way.
+          </Alert>
+        )}
+      />
     </Card>
   );
 }

@@ -1,10 +1,11 @@
 import { useMutation } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
 import type { RegisterInput, RegisterResult } from '../../api/types';
-import { Alert, Button, Card, ErrorAlert, fieldError, Page, TextInput } from '../../components';
+import { Alert, Button, Card, ErrorAlert, Page, TextInput, useFormFields } from '../../components';
 import { loginPath, safeNext } from '../../lib/navigation';
+import { NameFields, NewPasswordField } from './AccountFields';
 import { rememberAfterConfirm } from './afterConfirm';
 import { useResendConfirmation } from './useResendConfirmation';
 
@@ -13,21 +14,16 @@ const FIELDS = ['email', 'password', 'first_name', 'last_name', 'phone'];
 export function RegisterPage() {
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
-  const [form, setForm] = useState({
-    email: '',
-    password: '',
-    first_name: '',
-    last_name: '',
-    phone: '',
-  });
   const register = useMutation({
     mutationFn: (input: RegisterInput) => api.post<RegisterResult>('/api/auth/register/', input),
     onSuccess: () => rememberAfterConfirm(next),
   });
   const resend = useResendConfirmation();
-
-  const set = (key: keyof typeof form) => (e: { target: { value: string } }) =>
-    setForm((f) => ({ ...f, [key]: e.target.value }));
+  const error = register.error;
+  const { values: form, field } = useFormFields(
+    { email: '', password: '', first_name: '', last_name: '', phone: '' },
+    { error },
+  );
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -73,7 +69,6 @@ export function RegisterPage() {
     );
   }
 
-  const error = register.error;
   return (
     <Page
       title="Create your account"
@@ -82,24 +77,7 @@ export function RegisterPage() {
       <Card>
         <form onSubmit={submit} className="stack-sm">
           <div className="form-grid form-grid--2">
-            <TextInput
-              label="First name"
-              name="first_name"
-              autoComplete="given-name"
-              required
-              value={form.first_name}
-              onChange={set('first_name')}
-              error={fieldError(error, 'first_name')}
-            />
-            <TextInput
-              label="Last name"
-              name="last_name"
-              autoComplete="family-name"
-              required
-              value={form.last_name}
-              onChange={set('last_name')}
-              error={fieldError(error, 'last_name')}
-            />
+            <NameFields field={field} />
           </div>
           <TextInput
             label="Email"
@@ -107,21 +85,9 @@ export function RegisterPage() {
             name="email"
             autoComplete="email"
             required
-            value={form.email}
-            onChange={set('email')}
-            error={fieldError(error, 'email')}
+            {...field('email')}
           />
-          <TextInput
-            label="Password"
-            type="password"
-            name="password"
-            autoComplete="new-password"
-            required
-            hint="Use at least 8 characters. Avoid common words or anything easy to guess."
-            value={form.password}
-            onChange={set('password')}
-            error={fieldError(error, 'password')}
-          />
+          <NewPasswordField name="password" {...field('password')} />
           <TextInput
             label="Phone"
             optional
@@ -129,9 +95,7 @@ export function RegisterPage() {
             name="phone"
             autoComplete="tel"
             hint="For appointment reminders by text message."
-            value={form.phone}
-            onChange={set('phone')}
-            error={fieldError(error, 'phone')}
+            {...field('phone')}
           />
           {error && <ErrorAlert error={error} inlineFields={FIELDS} />}
           <div className="btn-row">

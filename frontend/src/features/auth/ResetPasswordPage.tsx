@@ -3,16 +3,8 @@ import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
 import type { PasswordResetConfirmInput } from '../../api/types';
-import {
-  Alert,
-  Button,
-  ButtonLink,
-  Card,
-  ErrorAlert,
-  fieldError,
-  Page,
-  TextInput,
-} from '../../components';
+import { Alert, ButtonLink, Card, fieldError, FormFooter, Page, TextInput } from '../../components';
+import { NewPasswordField } from './AccountFields';
 
 export function ResetPasswordPage() {
   const [params] = useSearchParams();
@@ -66,12 +58,8 @@ export function ResetPasswordPage() {
     <Page title="Choose a new password">
       <Card>
         <form onSubmit={submit}>
-          <TextInput
+          <NewPasswordField
             label="New password"
-            type="password"
-            autoComplete="new-password"
-            required
-            hint="Use at least 8 characters. Avoid common words or anything easy to guess."
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             error={fieldError(error, 'password')}
@@ -85,22 +73,18 @@ export function ResetPasswordPage() {
             onChange={(e) => setConfirmation(e.target.value)}
             error={mismatch ? 'The two passwords do not match.' : undefined}
           />
-          {error && (
-            <div style={{ marginTop: 'var(--space-4)' }}>
-              <ErrorAlert error={error} inlineFields={['password']}>
-                {tokenProblem && (
-                  <p>
-                    <Link to="/forgot-password">Request a new link</Link>
-                  </p>
-                )}
-              </ErrorAlert>
-            </div>
-          )}
-          <div className="btn-row">
-            <Button type="submit" loading={reset.isPending}>
-              Set new password
-            </Button>
-          </div>
+          <FormFooter
+            request={reset}
+            submitLabel="Set new password"
+            inlineFields={['password']}
+            errorDetail={
+              tokenProblem && (
+                <p>
+                  <Link to="/forgot-password">Request a new link</Link>
+                </p>
+              )
+            }
+          />
         </form>
       </Card>
     </Page>

@@ -10,9 +10,11 @@ import {
   ErrorAlert,
   ErrorState,
   fieldError,
+  FormFooter,
   LoadingState,
   Page,
   TextInput,
+  useFormFields,
 } from '../../components';
 import { endOfDayIso, todayInput } from '../../lib/dates';
 import { formatDate, fullName } from '../../lib/format';
@@ -310,12 +312,14 @@ function GrantsList() {
   );
 }
 
+const EMPTY_DEPENDENT = { first_name: '', last_name: '', date_of_birth: '' };
+
 function Dependents() {
   const dependents = useDependents();
   const add = useAddDependent();
   const { select, patients } = useActingFor();
   const canActFor = (id: string) => patients.some((p) => p.patient.id === id);
-  const [form, setForm] = useState({ first_name: '', last_name: '', date_of_birth: '' });
+  const { values: form, setValues, field } = useFormFields(EMPTY_DEPENDENT, { error: add.error });
   const [added, setAdded] = useState<string | null>(null);
 
   const submit = (event: FormEvent) => {
@@ -329,11 +333,10 @@ function Dependents() {
     add.mutate(input, {
       onSuccess: () => {
         setAdded(`${input.first_name} ${input.last_name}`.trim());
-        setForm({ first_name: '', last_name: '', date_of_birth: '' });
+        setValues(EMPTY_DEPENDENT);
       },
     });
   };
-  const error = add.error;
 
   return (
     <Card
@@ -368,50 +371,25 @@ function Dependents() {
       <h3>Add a dependent</h3>
       <form onSubmit={submit}>
         <div className="form-grid form-grid--3">
-          <TextInput
-            label="First name"
-            required
-            autoComplete="off"
-            value={form.first_name}
-            onChange={(e) => setForm((f) => ({ ...f, first_name: e.target.value }))}
-            error={fieldError(error, 'first_name')}
-          />
-          <TextInput
-            label="Last name"
-            required
-            autoComplete="off"
-            value={form.last_name}
-            onChange={(e) => setForm((f) => ({ ...f, last_name: e.target.value }))}
-            error={fieldError(error, 'last_name')}
-          />
+          <TextInput label="First name" required autoComplete="off" {...field('first_name')} />
+          <TextInput label="Last name" required autoComplete="off" {...field('last_name')} />
           <TextInput
             label="Date of birth"
             type="date"
             required
             max={todayInput()}
-            value={form.date_of_birth}
-            onChange={(e) => setForm((f) => ({ ...f, date_of_birth: e.target.value }))}
-            error={fieldError(error, 'date_of_birth')}
+            {...field('date_of_birth')}
           />
         </div>
-        {error && (
-          <div style={{ marginTop: 'var(--space-4)' }}>
-            <ErrorAlert error={error} inlineFields={['first_name', 'last_name', 'date_of_birth']} />
-          </div>
-        )}
-        {added && (
-          <div style={{ marginTop: 'var(--space-4)' }}>
-            <Alert tone="success">
-              {added} has been added. Choose them under "Acting for" at the top to manage their
-              care.
-            </Alert>
-          </div>
-        )}
-        <div className="btn-row">
-          <Button type="submit" loading={add.isPending}>
-            Add dependent
-          </Button>
-        </div>
+        <FormFooter
+          request={add}
+          submitLabel="Add dependent"
+          inlineFields={['first_name', 'last_name', 'date_of_birth']}
+          success={
+            added &&
+            `${added} has been added. Choose them under "Acting for" at the top to manage their care.`
+          }
+        />
       </form>
     </Card>
   );

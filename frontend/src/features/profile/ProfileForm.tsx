@@ -1,18 +1,17 @@
 import type { UseMutationResult } from '@tanstack/react-query';
-import { useRef, useState, type FormEvent, type ReactNode } from 'react';
-import type { Profile, ProfileUpdate, Severity } from '../../api/types';
+import { useState, type FormEvent } from 'react';
+import type { Profile, ProfileUpdate } from '../../api/types';
 import {
   Alert,
   Button,
   Card,
-  EmptyState,
   ErrorAlert,
   fieldError,
-  Select,
-  TextArea,
   TextInput,
+  type BoundField,
 } from '../../components';
 import { todayInput } from '../../lib/dates';
+import { NameFields } from '../auth/AccountFields';
 import {
   emptyAllergy,
   emptyCondition,
@@ -26,6 +25,59 @@ import {
   type MedicationRow,
   type ProfileFormState,
 } from './profileForm';
+import { RowListEditor, type RowList } from './RowListEditor';
+
+const ALLERGIES: RowList<AllergyRow> = {
+  name: 'allergies',
+  title: 'Allergies',
+  description:
+    'Medicines, foods or materials that cause a reaction. Your doctors check these before prescribing.',
+  itemName: 'allergy',
+  addLabel: 'Add allergy',
+  emptyText: 'No allergies recorded.',
+  fields: [
+    { key: 'substance', label: 'Substance', required: true },
+    { key: 'reaction', label: 'Reaction' },
+    {
+      key: 'severity',
+      label: 'Severity',
+      required: true,
+      placeholder: 'Select severity',
+      options: SEVERITY_OPTIONS,
+    },
+  ],
+  makeEmpty: emptyAllergy,
+};
+
+const CONDITIONS: RowList<ConditionRow> = {
+  name: 'conditions',
+  title: 'Conditions',
+  description: 'Ongoing or past health conditions your care team should know about.',
+  itemName: 'condition',
+  addLabel: 'Add condition',
+  emptyText: 'No conditions recorded.',
+  fields: [
+    { key: 'name', label: 'Condition', required: true },
+    { key: 'notes', label: 'Notes', multiline: true },
+  ],
+  makeEmpty: emptyCondition,
+};
+
+const MEDICATIONS: RowList<MedicationRow> = {
+  name: 'medications',
+  title: 'Current medications',
+  description:
+    'Everything you take regularly, including over-the-counter medicines and supplements.',
+  itemName: 'medication',
+  addLabel: 'Add medication',
+  emptyText: 'No medications recorded.',
+  fields: [
+    { key: 'name', label: 'Medication', required: true },
+    { key: 'dose', label: 'Dose', placeholder: 'e.g. 500 mg' },
+    { key: 'frequency', label: 'Frequency', placeholder: 'e.g. twice a day' },
+  ],
+  makeEmpty: emptyMedication,
+};
 
 const INLINE_FIELDS = [
   'first_name',
@@ -69,47 +121,39 @@ export function ProfileForm({
     save.mutate(toPatch(clean, includeHealth), { onSuccess: () => setSavedAt(Date.now()) });
   };
 
-  const text =
-    (group: 'address' | 'emergency', key: string) => (e: { target: { value: string } }) =>
-      update({ [group]: { ...state[group], [key]: e.target.value } } as Partial<ProfileFormState>);
+  /** Binds a top-level text value of the form. */
+  const own = (key: 'first_name' | 'last_name' | 'date_of_birth' | 'phone'): BoundField => ({
+    value: state[key],
+    onChange: (e) => update({ [key]: e.target.value }),
+    error: err(key),
+  });
+  /** Binds the values inside the address or the emergency contact; `apiName` for their errors. */
+  const inside =
+    <G extends 'address' | 'emergency'>(group: G, apiName: string) =>
+    (key: keyof ProfileFormState[G] & string): BoundField => ({
+      value: state[group][key] as string,
+      onChange: (e) =>
+        update({
+          [group]: { ...state[group], [key]: e.target.value },
+        } as Partial<ProfileFormState>),
+      error: err(`${apiName}.${key}`),
+    });
+  const address = inside('address', 'address');
+  const emergency = inside('emergency', 'emergency_contact');
 
   return (
     <form onSubmit={submit} className="stack" aria-label={`Edit ${whose} profile`}>
       <Card title="Personal details">
         <div className="form-grid form-grid--2">
-          <TextInput
-            label="First name"
-            autoComplete="given-name"
-            required
-            value={state.first_name}
-            onChange={(e) => update({ first_name: e.target.value })}
-            error={err('first_name')}
-          />
-          <TextInput
-            label="Last name"
-            autoComplete="family-name"
-            required
-            value={state.last_name}
-            onChange={(e) => update({ last_name: e.target.value })}
-            error={err('last_name')}
-          />
+          <NameFields field={own} />
           <TextInput
             label="Date of birth"
             type="date"
             autoComplete="bday"
             max={todayInput()}
-            value={state.date_of_birth}
-            onChange={(e) => update({ date_of_birth: e.target.value })}
-            error={err('date_of_birth')}
+            {...own('date_of_birth')}
           />
-          <TextInput
-            label="Phone"
-            type="tel"
-            autoComplete="tel"
-            value={state.phone}
-            onChange={(e) => update({ phone: e.target.value })}
-            error={err('phone')}
-          />
+          <TextInput label="Phone" type="tel" autoComplete="tel" {...own('phone')} />
         </div>
       </Card>
 
@@ -119,47 +163,19 @@ export function ProfileForm({
             className="span-all"
             label="Address line 1"
             autoComplete="address-line1"
-            value={state.address.line1}
-            onChange={text('address', 'line1')}
-            error={err('address.line1')}
+            {...address('line1')}
           />
           <TextInput
             className="span-all"
             label="Address line 2"
             optional
             autoComplete="address-line2"
-            value={state.address.line2}
-            onChange={text('address', 'line2')}
-            error={err('address.line2')}
+            {...address('line2')}
           />
-          <TextInput
-            label="City"
-            autoComplete="address-level2"
-            value={state.address.city}
-            onChange={text('address', 'city')}
-            error={err('address.city')}
-          />
-          <TextInput
-            label="Region or state"
-            autoComplete="address-level1"
-            value={state.address.region}
-            onChange={text('address', 'region')}
-            error={err('address.region')}
-          />
-          <TextInput
-            label="Postal code"
-            autoComplete="postal-code"
-            value={state.address.postal_code}
-            onChange={text('address', 'postal_code')}
-            error={err('address.postal_code')}
-          />
-          <TextInput
-            label="Country"
-            autoComplete="country-name"
-            value={state.address.country}
-            onChange={text('address', 'country')}
-            error={err('address.country')}
-          />
+          <TextInput label="City" autoComplete="address-level2" {...address('city')} />
+          <TextInput label="Region or state" autoComplete="address-level1" {...address('region')} />
+          <TextInput label="Postal code" autoComplete="postal-code" {...address('postal_code')} />
+          <TextInput label="Country" autoComplete="country-name" {...address('country')} />
         </div>
         {err('address') && <p className="field__error">{err('address')}</p>}
       </Card>
@@ -169,139 +185,32 @@ export function ProfileForm({
         description="Someone we can call if you need urgent help during a consultation."
       >
         <div className="form-grid form-grid--3">
-          <TextInput
-            label="Contact name"
-            value={state.emergency.name}
-            onChange={text('emergency', 'name')}
-            error={err('emergency_contact.name')}
-          />
-          <TextInput
-            label="Relationship"
-            value={state.emergency.relationship}
-            onChange={text('emergency', 'relationship')}
-            error={err('emergency_contact.relationship')}
-          />
-          <TextInput
-            label="Contact number"
-            type="tel"
-            value={state.emergency.phone}
-            onChange={text('emergency', 'phone')}
-            error={err('emergency_contact.phone')}
-          />
+          <TextInput label="Contact name" {...emergency('name')} />
+          <TextInput label="Relationship" {...emergency('relationship')} />
+          <TextInput label="Contact number" type="tel" {...emergency('phone')} />
         </div>
         {err('emergency_contact') && <p className="field__error">{err('emergency_contact')}</p>}
       </Card>
 
       {includeHealth && (
         <>
-          <RowSection<AllergyRow>
-            title="Allergies"
-            description="Medicines, foods or materials that cause a reaction. Your doctors check these before prescribing."
+          <RowListEditor
+            list={ALLERGIES}
             rows={state.allergies}
             onChange={(allergies) => update({ allergies })}
-            makeEmpty={emptyAllergy}
-            itemName="allergy"
-            addLabel="Add allergy"
-            emptyText="No allergies recorded."
-            columns={3}
-            listError={err('allergies')}
-            renderRow={(row, n, set, autoFocus) => (
-              <>
-                <TextInput
-                  label={<RowLabel text="Substance" item="allergy" n={n} />}
-                  required
-                  autoFocus={autoFocus}
-                  value={row.substance}
-                  onChange={(e) => set({ substance: e.target.value })}
-                  error={err(`allergies.${n - 1}.substance`)}
-                />
-                <TextInput
-                  label={<RowLabel text="Reaction" item="allergy" n={n} />}
-                  value={row.reaction}
-                  onChange={(e) => set({ reaction: e.target.value })}
-                  error={err(`allergies.${n - 1}.reaction`)}
-                />
-                <Select
-                  label={<RowLabel text="Severity" item="allergy" n={n} />}
-                  required
-                  placeholder="Select severity"
-                  options={SEVERITY_OPTIONS}
-                  value={row.severity}
-                  onChange={(e) => set({ severity: e.target.value as Severity | '' })}
-                  error={err(`allergies.${n - 1}.severity`)}
-                />
-              </>
-            )}
+            error={error}
           />
-          <RowSection<ConditionRow>
-            title="Conditions"
-            description="Ongoing or past health conditions your care team should know about."
+          <RowListEditor
+            list={CONDITIONS}
             rows={state.conditions}
             onChange={(conditions) => update({ conditions })}
-            makeEmpty={emptyCondition}
-            itemName="condition"
-            addLabel="Add condition"
-            emptyText="No conditions recorded."
-            columns={2}
-            listError={err('conditions')}
-            renderRow={(row, n, set, autoFocus) => (
-              <>
-                <TextInput
-                  label={<RowLabel text="Condition" item="condition" n={n} />}
-                  required
-                  autoFocus={autoFocus}
-                  value={row.name}
-                  onChange={(e) => set({ name: e.target.value })}
-                  error={err(`conditions.${n - 1}.name`)}
-                />
-                <TextArea
-                  label={<RowLabel text="Notes" item="condition" n={n} />}
-                  rows={1}
-                  style={{ minHeight: 'var(--control-height)' }}
-                  value={row.notes}
-                  onChange={(e) => set({ notes: e.target.value })}
-                  error={err(`conditions.${n - 1}.notes`)}
-                />
-              </>
-            )}
+            error={error}
           />
-          <RowSection<MedicationRow>
-            title="Current medications"
-            description="Everything you take regularly, including over-the-counter medicines and supplements."
+          <RowListEditor
+            list={MEDICATIONS}
             rows={state.medications}
             onChange={(medications) => update({ medications })}
-            makeEmpty={emptyMedication}
-            itemName="medication"
-            addLabel="Add medication"
-            emptyText="No medications recorded."
-            columns={3}
-            listError={err('medications')}
-            renderRow={(row, n, set, autoFocus) => (
-              <>
-                <TextInput
-                  label={<RowLabel text="Medication" item="medication" n={n} />}
-                  required
-                  autoFocus={autoFocus}
-                  value={row.name}
-                  onChange={(e) => set({ name: e.target.value })}
-                  error={err(`medications.${n - 1}.name`)}
-                />
-                <TextInput
-                  label={<RowLabel text="Dose" item="medication" n={n} />}
-                  placeholder="e.g. 500 mg"
-                  value={row.dose}
-                  onChange={(e) => set({ dose: e.target.value })}
-                  error={err(`medications.${n - 1}.dose`)}
-                />
-                <TextInput
-                  label={<RowLabel text="Frequency" item="medication" n={n} />}
-                  placeholder="e.g. twice a day"
-                  value={row.frequency}
-                  onChange={(e) => set({ frequency: e.target.value })}
-                  error={err(`medications.${n - 1}.frequency`)}
-                />
-              </>
-            )}
+            error={error}
           />
         </>
       )}
@@ -326,92 +235,5 @@ export function ProfileForm({
         </div>
       </div>
     </form>
-  );
-}
-
-/** "Substance" visibly; "Substance (allergy 2)" for assistive technology. */
-function RowLabel({ text, item, n }: { text: string; item: string; n: number }) {
-  return (
-    <>
-      {text}
-      <span className="sr-only">
-        {' '}
-        ({item} {n})
-      </span>
-    </>
-  );
-}
-
-function RowSection<T extends { key: string }>({
-  title,
-  description,
-  rows,
-  onChange,
-  makeEmpty,
-  itemName,
-  addLabel,
-  emptyText,
-  columns,
-  listError,
-  renderRow,
-}: {
-  title: string;
-  description: string;
-  rows: T[];
-  onChange: (rows: T[]) => void;
-  makeEmpty: () => T;
-  itemName: string;
-  addLabel: string;
-  emptyText: string;
-  columns: number;
-  listError?: string;
-  renderRow: (row: T, n: number, set: (patch: Partial<T>) => void, autoFocus: boolean) => ReactNode;
-}) {
-  const [focusKey, setFocusKey] = useState<string | null>(null);
-  const addRef = useRef<HTMLButtonElement>(null);
-  const add = () => {
-    const row = makeEmpty();
-    setFocusKey(row.key);
-    onChange([...rows, row]);
-  };
-  const remove = (key: string) => {
-    onChange(rows.filter((r) => r.key !== key));
-    addRef.current?.focus();
-  };
-  return (
-    <Card title={title} description={description}>
-      {rows.length === 0 ? (
-        <EmptyState title={emptyText} />
-      ) : (
-        <div className="rows">
-          {rows.map((row, index) => (
-            <fieldset key={row.key} className="row-item" style={{ ['--cols' as string]: columns }}>
-              <legend className="sr-only">
-                {itemName} {index + 1}
-              </legend>
-              {renderRow(
-                row,
-                index + 1,
-                (patch) => onChange(rows.map((r) => (r.key === row.key ? { ...r, ...patch } : r))),
-                row.key === focusKey,
-              )}
-              <Button variant="ghost" size="small" onClick={() => remove(row.key)}>
-                Remove
-                <span className="sr-only">
-                  {' '}
-                  {itemName} {index + 1}
-                </span>
-              </Button>
-            </fieldset>
-          ))}
-        </div>
-      )}
-      {listError && <p className="field__error">{listError}</p>}
-      <div className="btn-row" style={{ marginTop: 'var(--space-4)' }}>
-        <Button ref={addRef} variant="secondary" onClick={add}>
-          <span aria-hidden="true">+</span> {addLabel}
-        </Button>
-      </div>
-    </Card>
   );
 }
