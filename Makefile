@@ -22,7 +22,7 @@ FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/d
 	$(wildcard $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig*.json) \
 	$(FRONTEND)/package-lock.json
 
-.PHONY: help install uv python frontend run test lint typecheck bench clean
+.PHONY: help install uv python frontend run test lint typecheck bench clean schema check-schema
 
 help:
 	@echo "make run        install, migrate, load demo data, serve on HOST:PORT (127.0.0.1:8000)"
@@ -78,6 +78,9 @@ test: python $(FRONTEND)/node_modules/.package-lock.json
 	}; \
 	step ruff $(VENV)/bin/ruff check .; \
 	step mypy $(VENV)/bin/mypy .; \
+	step "migrations up to date" env -u DATABASE_URL -u REDIS_URL \
+		$(PY) manage.py makemigrations --check --dry-run; \
+	step "API types match the OpenAPI schema" $(MAKE) --no-print-directory check-schema; \
 	step "npm test" npm --prefix $(FRONTEND) test; \
 	step "npm lint" npm --prefix $(FRONTEND) run lint; \
 	step "npm typecheck" npm --prefix $(FRONTEND) run typecheck; \
@@ -92,6 +95,23 @@ test: python $(FRONTEND)/node_modules/.package-lock.json
 	echo; \
 	if [ $${#failed[@]} -eq 0 ]; then echo "make test: all steps passed"; \
 	else printf 'make test: FAILED: %s\n' "$${failed[@]}"; exit 1; fi
+
+# frontend/src/api/schema.d.ts is generated from the server's OpenAPI schema, never edited.
+schema: python $(FRONTEND)/node_modules/.package-lock.json
+	@mkdir -p var
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py spectacular --format openapi-json \
+		--validate --fail-on-warn --file var/openapi.json
+	cd $(FRONTEND) && npm run --silent gen:api
+
+check-schema: python $(FRONTEND)/node_modules/.package-lock.json
+	@tmp=$$(mktemp -d); \
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py spectacular --format openapi-json \
+		--validate --fail-on-warn --file "$$tmp/openapi.json" && \
+	(cd $(FRONTEND) && npx --no-install openapi-typescript "$$tmp/openapi.json" \
+		-o "$$tmp/schema.d.ts" >/dev/null) && \
+	cmp -s "$$tmp/schema.d.ts" $(FRONTEND)/src/api/schema.d.ts \
+	|| { echo "frontend/src/api/schema.d.ts is stale: run make schema"; rm -rf "$$tmp"; exit 1; }; \
+	rm -rf "$$tmp"; echo "schema.d.ts matches the server's OpenAPI schema"
 
 lint: python $(FRONTEND)/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .

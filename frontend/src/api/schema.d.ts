@@ -13,6 +13,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * @description An endpoint for people who are not signed in: no session or token is read (so no CSRF
+         *     check applies), and requests are throttled per client IP under `throttle_scope`.
+         */
         post: operations["auth_confirm_email_create"];
         delete?: never;
         options?: never;
@@ -27,6 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description An endpoint for people who are not signed in: no session or token is read (so no CSRF
+         *     check applies), and requests are throttled per client IP under `throttle_scope`.
+         */
         get: operations["auth_csrf_retrieve"];
         put?: never;
         post?: never;
@@ -141,6 +149,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * @description An endpoint for people who are not signed in: no session or token is read (so no CSRF
+         *     check applies), and requests are throttled per client IP under `throttle_scope`.
+         */
         post: operations["auth_password_reset_create"];
         delete?: never;
         options?: never;
@@ -157,6 +169,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * @description An endpoint for people who are not signed in: no session or token is read (so no CSRF
+         *     check applies), and requests are throttled per client IP under `throttle_scope`.
+         */
         post: operations["auth_password_reset_confirm_create"];
         delete?: never;
         options?: never;
@@ -173,6 +189,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * @description An endpoint for people who are not signed in: no session or token is read (so no CSRF
+         *     check applies), and requests are throttled per client IP under `throttle_scope`.
+         */
         post: operations["auth_register_create"];
         delete?: never;
         options?: never;
@@ -189,6 +209,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * @description An endpoint for people who are not signed in: no session or token is read (so no CSRF
+         *     check applies), and requests are throttled per client IP under `throttle_scope`.
+         */
         post: operations["auth_resend_confirmation_create"];
         delete?: never;
         options?: never;
@@ -205,6 +229,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * @description An endpoint for people who are not signed in: no session or token is read (so no CSRF
+         *     check applies), and requests are throttled per client IP under `throttle_scope`.
+         */
         post: operations["auth_token_create"];
         delete?: never;
         options?: never;
@@ -494,6 +522,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * @description An endpoint for people who are not signed in: no session or token is read (so no CSRF
+         *     check applies), and requests are throttled per client IP under `throttle_scope`.
+         */
         post: operations["staff_invitations_accept_create"];
         delete?: never;
         options?: never;
