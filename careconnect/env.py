@@ -112,11 +112,7 @@ def sqlite_wal(var_dir: Path) -> dict[str, Any]:
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        # Keep each thread's connection: closing the last connection to a WAL database
-        # checkpoints it, which cost ~4 ms per write request (bench/rest_bench.py). Under daphne
-        # Django's sync code runs on one thread per process, so this is one connection each.
-        "CONN_MAX_AGE": None,
-        "CONN_HEALTH_CHECKS": True,
+        "CONN_MAX_AGE": 0,  # under ASGI each request runs in its own thread context
     }
 
 
