@@ -135,3 +135,25 @@ def local_keyring(path: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(f"local1:{key}")
     return path.read_text(encoding="utf-8").strip()
+
+
+_wal_keeper: list[object] = []
+
+
+def hold_sqlite_wal_open() -> None:
+    """Keep one idle connection to the SQLite database open for the life of a server process.
+
+    Django closes its connection after every request (under ASGI each request runs in its own
+    thread context, so it cannot keep one). When the last connection to a WAL database closes,
+    SQLite checkpoints the WAL and deletes it, so without a keeper nearly every request pays
+    for a checkpoint. Does nothing on PostgreSQL."""
+    import sqlite3
+
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if _wal_keeper or not database["ENGINE"].endswith("sqlite3"):
+        return
+    keeper = sqlite3.connect(str(database["NAME"]), check_same_thread=False)
+    keeper.execute("PRAGMA journal_mode=WAL").fetchall()
+    _wal_keeper.append(keeper)
