@@ -6,3 +6,9 @@ class BookingConfig(AppConfig):
 
     name = "booking"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from booking.demo import seed_booking
+        from careconnect.demo import register_demo_seeder
+
+        register_demo_seeder("booking", seed_booking, order=10)

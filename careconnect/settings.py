@@ -145,6 +145,15 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Correctness never waits for these: an expired hold stops counting by itself. They move
+    # a lapsed waitlist offer on to the next person and extend slots to the booking horizon.
+    "booking-release-lapsed-holds": {
+        "task": "booking.tasks.release_lapsed_holds_task",
+        "schedule": 60.0,
+    },
+    "booking-refresh-slots": {"task": "booking.tasks.refresh_all_slots_task", "schedule": 3600.0},
+}
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -261,6 +270,8 @@ SPECTACULAR_SETTINGS = {
         "GrantStatusEnum": ["pending", "active", "revoked", "expired"],
         "InvitationStatusEnum": ["pending", "accepted", "revoked"],
         "LanguageEnum": "careconnect.accounts.selectors.LANGUAGE_CHOICES",
+        "ConsultModeEnum": ["online", "in_person"],
+        "SlotModeEnum": ["online", "in_person", "both"],
     },
 }
 

@@ -291,6 +291,41 @@ def register_patient(
     _send_confirmation(user)
 
 
+@transaction.atomic
+def register_patient_by_staff(
+    *, actor: User, first_name: str, last_name: str, phone: str = "", email: str = ""
+) -> User:
+    """A patient who phoned a center: an account without a password (they can claim it later
+    with a password reset when an email is given). An email that already has an account is
+    refused rather than linked: staff pick that patient from their own list instead."""
+    if not user_roles(actor) & {Role.DOCTOR, Role.NURSE, Role.CENTER_ADMIN}:
+        raise PermissionDeniedError("Only center staff can register patients.")
+    normalized = normalize_email(email) if email else None
+    if normalized and User.objects.filter(email__iexact=normalized).exists():
+        raise AccountExistsError(
+            "An account with this email already exists: ask the patient to book, or pick them "
+            "from your patients."
+        )
+    user = User(first_name=first_name, last_name=last_name, email=normalized)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # the same email registered concurrently
+        raise AccountExistsError() from exc
+    RoleAssignment.objects.create(user=user, role=Role.PATIENT)
+    if phone:
+        _write_personal(user, {"phone": phone})
+    record(
+        actor=actor,
+        action="account.register_by_staff",
+        object_type="accounts.user",
+        object_id=user.id,
+        patient=user,
+    )
+    return user
+
+
 def _send_confirmation(user: User) -> None:
     if not user.email:  # dependents have no email and never confirm one
         return

@@ -4,6 +4,155 @@
  */
 
 export interface paths {
+    "/api/appointments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["appointments_list"];
+        put?: never;
+        post: operations["appointments_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointments/{appointment_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["appointments_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointments/{appointment_id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST with an empty body → the appointment after a state change. */
+        post: operations["appointments_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointments/{appointment_id}/complete/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST with an empty body → the appointment after a state change. */
+        post: operations["appointments_complete_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointments/{appointment_id}/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST with an empty body → the appointment after a state change. */
+        post: operations["appointments_confirm_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointments/{appointment_id}/ics/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["appointments_ics_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointments/{appointment_id}/no-show/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST with an empty body → the appointment after a state change. */
+        post: operations["appointments_no_show_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointments/{appointment_id}/reschedule/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST with an empty body → the appointment after a state change. */
+        post: operations["appointments_reschedule_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointments/{appointment_id}/review/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["appointments_review_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/confirm-email/": {
         parameters: {
             query?: never;
@@ -272,6 +421,22 @@ export interface paths {
         patch: operations["centers_partial_update"];
         trace?: never;
     };
+    "/api/centers/{center_id}/booking-policy/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["centers_booking_policy_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["centers_booking_policy_partial_update"];
+        trace?: never;
+    };
     "/api/centers/{center_id}/invitations/": {
         parameters: {
             query?: never;
@@ -330,6 +495,86 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["doctor_profile_photo_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/doctor/patients/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["doctor_patients_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/doctor/week/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["doctor_week_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/doctors/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["doctors_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/doctors/{doctor_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["doctors_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/doctors/{doctor_id}/slots/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["doctors_slots_list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -497,6 +742,102 @@ export interface paths {
         patch: operations["profile_partial_update"];
         trace?: never;
     };
+    "/api/schedule-exceptions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["schedule_exceptions_list"];
+        put?: never;
+        post: operations["schedule_exceptions_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedule-exceptions/{exception_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["schedule_exceptions_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["schedules_list"];
+        put?: never;
+        post: operations["schedules_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/{rule_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["schedules_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["schedules_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["schedules_partial_update"];
+        trace?: never;
+    };
+    "/api/schedules/conflicts/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["schedules_conflicts_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["schedules_preview_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/specialties/": {
         parameters: {
             query?: never;
@@ -527,6 +868,38 @@ export interface paths {
          *     check applies), and requests are throttled per client IP under `throttle_scope`.
          */
         post: operations["staff_invitations_accept_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/waitlist/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["waitlist_list"];
+        put?: never;
+        post: operations["waitlist_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/waitlist/{entry_id}/leave/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["waitlist_leave_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -590,8 +963,62 @@ export interface components {
             reaction: string;
             severity: components["schemas"]["SeverityEnum"];
         };
+        AppointmentOutput: {
+            /** Format: uuid */
+            id: string;
+            doctor: components["schemas"]["DoctorLiteOutput"];
+            patient: components["schemas"]["AppointmentPersonOutput"];
+            booked_by: components["schemas"]["AppointmentPersonOutput"];
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            mode: components["schemas"]["ConsultModeEnum"];
+            status: components["schemas"]["AppointmentOutputStatusEnum"];
+            readonly reason: string;
+            late_cancellation: boolean;
+            /** Format: date-time */
+            cancelled_at: string | null;
+            /** Format: uuid */
+            consult: string | null;
+            timezone: string;
+            /** Format: date-time */
+            readonly cancellation_deadline: string;
+            readonly can_cancel: boolean;
+            readonly can_reschedule: boolean;
+            readonly can_review: boolean;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description * `requested` - Requested
+         *     * `awaiting_payment` - Awaiting payment
+         *     * `confirmed` - Confirmed
+         *     * `completed` - Completed
+         *     * `cancelled` - Cancelled
+         *     * `no_show` - No show
+         * @enum {string}
+         */
+        AppointmentOutputStatusEnum: "requested" | "awaiting_payment" | "confirmed" | "completed" | "cancelled" | "no_show";
+        AppointmentPersonOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
         BackupCodesOutput: {
             backup_codes: string[];
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        BookInputRequest: {
+            /** Format: uuid */
+            slot: string;
+            mode: components["schemas"]["ConsultModeEnum"];
+            /** Format: uuid */
+            patient?: string;
+            new_patient?: components["schemas"]["NewPatientInputRequest"];
+            reason?: string;
+            /** Format: uuid */
+            doctor?: string;
         };
         CenterOutput: {
             /** Format: uuid */
@@ -621,6 +1048,12 @@ export interface components {
         ConfirmedOutput: {
             email_confirmed: boolean;
         };
+        /**
+         * @description * `online` - online
+         *     * `in_person` - in_person
+         * @enum {string}
+         */
+        ConsultModeEnum: "online" | "in_person";
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         DependentInputRequest: {
             first_name: string;
@@ -635,6 +1068,60 @@ export interface components {
             last_name: string;
             /** Format: date */
             date_of_birth: string | null;
+        };
+        DoctorCardOutput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            user: string;
+            readonly name: string;
+            readonly photo_url: string | null;
+            readonly specialties: components["schemas"]["SpecialtyOutput"][];
+            center: components["schemas"]["CenterOutput"];
+            languages: string[];
+            readonly fees: components["schemas"]["FeesOutput"];
+            readonly modes: components["schemas"]["ConsultModeEnum"][];
+            readonly rating: components["schemas"]["RatingOutput"];
+            readonly next_available: components["schemas"]["NextSlotOutput"] | null;
+            /** Format: double */
+            readonly distance_km: number | null;
+        };
+        DoctorDetailOutput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            user: string;
+            readonly name: string;
+            readonly photo_url: string | null;
+            readonly specialties: components["schemas"]["SpecialtyOutput"][];
+            center: components["schemas"]["CenterOutput"];
+            languages: string[];
+            readonly fees: components["schemas"]["FeesOutput"];
+            readonly modes: components["schemas"]["ConsultModeEnum"][];
+            readonly rating: components["schemas"]["RatingOutput"];
+            readonly next_available: components["schemas"]["NextSlotOutput"] | null;
+            /** Format: double */
+            readonly distance_km: number | null;
+            bio: string;
+            license_number: string;
+            readonly reviews: components["schemas"]["ReviewOutput"][];
+        };
+        DoctorLiteOutput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            user: string;
+            readonly name: string;
+            readonly photo_url: string | null;
+            readonly specialties: components["schemas"]["SpecialtyOutput"][];
+            center: components["schemas"]["CenterOutput"];
+            languages: string[];
+            readonly fees: components["schemas"]["FeesOutput"];
+            readonly modes: components["schemas"]["ConsultModeEnum"][];
+        };
+        DoctorPageOutput: {
+            count: number;
+            results: components["schemas"]["DoctorCardOutput"][];
         };
         DoctorProfileOutput: {
             /** Format: uuid */
@@ -670,6 +1157,40 @@ export interface components {
             /** @default  */
             relationship: string;
             phone: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        ExceptionInputRequest: {
+            /** Format: uuid */
+            doctor: string;
+            kind: components["schemas"]["KindEnum"];
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            /** @default both */
+            mode: components["schemas"]["SlotModeEnum"];
+            /** @default 30 */
+            slot_minutes: number;
+            /** @default  */
+            label: string;
+        };
+        ExceptionOutput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            doctor: string;
+            kind: components["schemas"]["KindEnum"];
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            mode: components["schemas"]["SlotModeEnum"];
+            slot_minutes: number;
+            label: string;
+        };
+        FeesOutput: {
+            online: components["schemas"]["MoneyOutput"] | null;
+            in_person: components["schemas"]["MoneyOutput"] | null;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         GrantInputRequest: {
@@ -712,6 +1233,12 @@ export interface components {
          * @enum {string}
          */
         InvitationStatusEnum: "pending" | "accepted" | "revoked";
+        /**
+         * @description * `time_off` - Time off
+         *     * `extra_hours` - Extra hours
+         * @enum {string}
+         */
+        KindEnum: "time_off" | "extra_hours";
         /**
          * @description * `ar` - ar
          *     * `bn` - bn
@@ -802,6 +1329,33 @@ export interface components {
             currency: string;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        NewPatientInputRequest: {
+            first_name: string;
+            last_name: string;
+            phone?: string;
+            email?: string;
+        };
+        NextSlotOutput: {
+            /** Format: uuid */
+            slot: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            mode: components["schemas"]["SlotModeEnum"];
+        };
+        OfferOutput: {
+            /** Format: uuid */
+            slot: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            mode: components["schemas"]["SlotModeEnum"];
+            /** Format: date-time */
+            expires_at: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         OtpInputRequest: {
             otp: string;
         };
@@ -839,6 +1393,12 @@ export interface components {
             license_number?: string;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        PatchedPolicyInputRequest: {
+            cancellation_notice_hours?: number;
+            waitlist_hold_minutes?: number;
+            requires_confirmation?: boolean;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PatchedProfileInputRequest: {
             first_name?: string;
             last_name?: string;
@@ -851,6 +1411,28 @@ export interface components {
             conditions?: components["schemas"]["ConditionRequest"][];
             medications?: components["schemas"]["MedicationRequest"][];
         };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        PatchedRulePatchInputRequest: {
+            weekdays?: number[];
+            /** Format: time */
+            start_time?: string;
+            /** Format: time */
+            end_time?: string;
+            /** @default 30 */
+            slot_minutes: number;
+            /** @default 0 */
+            buffer_minutes: number;
+            /** @default both */
+            mode: components["schemas"]["SlotModeEnum"];
+            /** Format: date */
+            effective_from?: string;
+            /** Format: date */
+            effective_until?: string | null;
+            /** @default 120 */
+            min_notice_minutes: number;
+            /** @default 56 */
+            booking_horizon_days: number;
+        };
         PersonOutput: {
             /** Format: uuid */
             id: string;
@@ -860,6 +1442,49 @@ export interface components {
         PhotoInputRequest: {
             /** Format: binary */
             photo: string;
+        };
+        PlannedSlotOutput: {
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            mode: components["schemas"]["SlotModeEnum"];
+        };
+        PolicyOutput: {
+            cancellation_notice_hours: number;
+            waitlist_hold_minutes: number;
+            requires_confirmation: boolean;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        PreviewInputRequest: {
+            weekdays: number[];
+            /** Format: time */
+            start_time: string;
+            /** Format: time */
+            end_time: string;
+            /** @default 30 */
+            slot_minutes: number;
+            /** @default 0 */
+            buffer_minutes: number;
+            /** @default both */
+            mode: components["schemas"]["SlotModeEnum"];
+            /** Format: date */
+            effective_from: string;
+            /** Format: date */
+            effective_until?: string | null;
+            /** @default 120 */
+            min_notice_minutes: number;
+            /** @default 56 */
+            booking_horizon_days: number;
+            /** Format: uuid */
+            doctor: string;
+            /** Format: uuid */
+            replaces?: string;
+        };
+        PreviewOutput: {
+            slots: components["schemas"]["PlannedSlotOutput"][];
+            count: number;
+            conflicts: components["schemas"]["AppointmentOutput"][];
         };
         ProfileOutput: {
             /** Format: uuid */
@@ -878,6 +1503,11 @@ export interface components {
             allergies: components["schemas"]["Allergy"][];
             conditions: components["schemas"]["Condition"][];
             medications: components["schemas"]["Medication"][];
+        };
+        RatingOutput: {
+            /** Format: decimal */
+            average: string | null;
+            count: number;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         RegisterInputRequest: {
@@ -899,6 +1529,26 @@ export interface components {
          * @enum {string}
          */
         RelationshipEnum: "family" | "guardian";
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        RescheduleInputRequest: {
+            /** Format: uuid */
+            slot: string;
+            mode?: components["schemas"]["ConsultModeEnum"];
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        ReviewInputRequest: {
+            rating: number;
+            text?: string;
+        };
+        ReviewOutput: {
+            /** Format: uuid */
+            id: string;
+            rating: number;
+            text: string;
+            readonly author: string;
+            /** Format: date-time */
+            created_at: string;
+        };
         /**
          * @description * `patient` - patient
          *     * `doctor` - doctor
@@ -908,6 +1558,59 @@ export interface components {
          * @enum {string}
          */
         RoleEnum: "patient" | "doctor" | "nurse" | "center_admin" | "platform_admin";
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        RuleInputRequest: {
+            weekdays: number[];
+            /** Format: time */
+            start_time: string;
+            /** Format: time */
+            end_time: string;
+            /** @default 30 */
+            slot_minutes: number;
+            /** @default 0 */
+            buffer_minutes: number;
+            /** @default both */
+            mode: components["schemas"]["SlotModeEnum"];
+            /** Format: date */
+            effective_from: string;
+            /** Format: date */
+            effective_until?: string | null;
+            /** @default 120 */
+            min_notice_minutes: number;
+            /** @default 56 */
+            booking_horizon_days: number;
+            /** Format: uuid */
+            doctor: string;
+        };
+        RuleOutput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            doctor: string;
+            weekdays: number[];
+            /** Format: time */
+            start_time: string;
+            /** Format: time */
+            end_time: string;
+            slot_minutes: number;
+            buffer_minutes: number;
+            mode: components["schemas"]["SlotModeEnum"];
+            /** Format: date */
+            effective_from: string;
+            /** Format: date */
+            effective_until: string | null;
+            min_notice_minutes: number;
+            booking_horizon_days: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        ScheduleChangeOutput: {
+            rule?: components["schemas"]["RuleOutput"] | null;
+            exception?: components["schemas"]["ExceptionOutput"] | null;
+            added: number;
+            removed: number;
+            conflicts: components["schemas"]["AppointmentOutput"][];
+        };
         /**
          * @description * `book` - book
          *     * `message` - message
@@ -923,6 +1626,23 @@ export interface components {
          * @enum {string}
          */
         SeverityEnum: "mild" | "moderate" | "severe";
+        /**
+         * @description * `online` - online
+         *     * `in_person` - in_person
+         *     * `both` - both
+         * @enum {string}
+         */
+        SlotModeEnum: "online" | "in_person" | "both";
+        SlotOutput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            mode: components["schemas"]["SlotModeEnum"];
+            held_for_you: boolean;
+        };
         SpecialtyOutput: {
             slug: string;
             name: string;
@@ -975,6 +1695,59 @@ export interface components {
         TokenOutput: {
             token: string;
         };
+        WaitlistDoctorOutput: {
+            /** Format: uuid */
+            id: string;
+            readonly name: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        WaitlistInputRequest: {
+            /** Format: uuid */
+            doctor: string;
+            /** Format: date */
+            earliest: string;
+            /** Format: date */
+            latest: string;
+            /** @default both */
+            mode: components["schemas"]["SlotModeEnum"];
+            /** Format: uuid */
+            patient?: string;
+        };
+        WaitlistOutput: {
+            /** Format: uuid */
+            id: string;
+            doctor: components["schemas"]["WaitlistDoctorOutput"];
+            patient: components["schemas"]["AppointmentPersonOutput"];
+            /** Format: date */
+            earliest: string;
+            /** Format: date */
+            latest: string;
+            mode: components["schemas"]["SlotModeEnum"];
+            status: components["schemas"]["WaitlistOutputStatusEnum"];
+            readonly offer: components["schemas"]["OfferOutput"] | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description * `waiting` - Waiting
+         *     * `offered` - Offered a slot
+         *     * `booked` - Booked
+         *     * `lapsed` - Offer lapsed
+         *     * `cancelled` - Left the waitlist
+         * @enum {string}
+         */
+        WaitlistOutputStatusEnum: "waiting" | "offered" | "booked" | "lapsed" | "cancelled";
+        WeekOutput: {
+            doctor: components["schemas"]["DoctorLiteOutput"];
+            timezone: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            appointments: components["schemas"]["AppointmentOutput"][];
+            free_slots: components["schemas"]["SlotOutput"][];
+            exceptions: components["schemas"]["ExceptionOutput"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -984,6 +1757,232 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    appointments_list: {
+        parameters: {
+            query?: {
+                patient?: string;
+                /**
+                 * @description * `upcoming` - upcoming
+                 *     * `past` - past
+                 *     * `all` - all
+                 */
+                when?: "upcoming" | "past" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOutput"][];
+                };
+            };
+        };
+    };
+    appointments_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BookInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOutput"];
+                };
+            };
+        };
+    };
+    appointments_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOutput"];
+                };
+            };
+        };
+    };
+    appointments_cancel_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOutput"];
+                };
+            };
+        };
+    };
+    appointments_complete_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOutput"];
+                };
+            };
+        };
+    };
+    appointments_confirm_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOutput"];
+                };
+            };
+        };
+    };
+    appointments_ics_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+        };
+    };
+    appointments_no_show_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOutput"];
+                };
+            };
+        };
+    };
+    appointments_reschedule_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RescheduleInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOutput"];
+                };
+            };
+        };
+    };
+    appointments_review_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewOutput"];
+                };
+            };
+        };
+    };
     auth_confirm_email_create: {
         parameters: {
             query?: never;
@@ -1327,6 +2326,52 @@ export interface operations {
             };
         };
     };
+    centers_booking_policy_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                center_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOutput"];
+                };
+            };
+        };
+    };
+    centers_booking_policy_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                center_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedPolicyInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOutput"];
+                };
+            };
+        };
+    };
     centers_invitations_list: {
         parameters: {
             query?: never;
@@ -1455,6 +2500,168 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DoctorProfileOutput"];
+                };
+            };
+        };
+    };
+    doctor_patients_list: {
+        parameters: {
+            query?: {
+                doctor?: string;
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentPersonOutput"][];
+                };
+            };
+        };
+    };
+    doctor_week_retrieve: {
+        parameters: {
+            query?: {
+                doctor?: string;
+                start?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeekOutput"];
+                };
+            };
+        };
+    };
+    doctors_list: {
+        parameters: {
+            query?: {
+                /** @description date or datetime */
+                available_before?: string;
+                city?: string;
+                /**
+                 * @description * `ar` - ar
+                 *     * `bn` - bn
+                 *     * `de` - de
+                 *     * `el` - el
+                 *     * `en` - en
+                 *     * `es` - es
+                 *     * `fa` - fa
+                 *     * `fr` - fr
+                 *     * `he` - he
+                 *     * `hi` - hi
+                 *     * `it` - it
+                 *     * `ja` - ja
+                 *     * `ko` - ko
+                 *     * `nl` - nl
+                 *     * `pl` - pl
+                 *     * `pt` - pt
+                 *     * `ro` - ro
+                 *     * `ru` - ru
+                 *     * `sv` - sv
+                 *     * `sw` - sw
+                 *     * `tl` - tl
+                 *     * `tr` - tr
+                 *     * `uk` - uk
+                 *     * `ur` - ur
+                 *     * `vi` - vi
+                 *     * `zh` - zh
+                 */
+                language?: "ar" | "bn" | "de" | "el" | "en" | "es" | "fa" | "fr" | "he" | "hi" | "it" | "ja" | "ko" | "nl" | "pl" | "pt" | "ro" | "ru" | "sv" | "sw" | "tl" | "tr" | "uk" | "ur" | "vi" | "zh";
+                limit?: number;
+                max_fee?: string;
+                /**
+                 * @description * `online` - online
+                 *     * `in_person` - in_person
+                 */
+                mode?: "online" | "in_person";
+                /** @description lat,lng */
+                near?: string;
+                offset?: number;
+                q?: string;
+                radius_km?: number;
+                /**
+                 * @description * `next_available` - next_available
+                 *     * `fee` - fee
+                 *     * `rating` - rating
+                 *     * `distance` - distance
+                 */
+                sort?: "next_available" | "fee" | "rating" | "distance";
+                specialty?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoctorPageOutput"];
+                };
+            };
+        };
+    };
+    doctors_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                doctor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoctorDetailOutput"];
+                };
+            };
+        };
+    };
+    doctors_slots_list: {
+        parameters: {
+            query?: {
+                from?: string;
+                mode?: "in_person" | "online";
+                to?: string;
+            };
+            header?: never;
+            path: {
+                doctor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlotOutput"][];
                 };
             };
         };
@@ -1751,6 +2958,226 @@ export interface operations {
             };
         };
     };
+    schedule_exceptions_list: {
+        parameters: {
+            query?: {
+                doctor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionOutput"][];
+                };
+            };
+        };
+    };
+    schedule_exceptions_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExceptionInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleChangeOutput"];
+                };
+            };
+        };
+    };
+    schedule_exceptions_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exception_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleChangeOutput"];
+                };
+            };
+        };
+    };
+    schedules_list: {
+        parameters: {
+            query?: {
+                doctor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOutput"][];
+                };
+            };
+        };
+    };
+    schedules_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleChangeOutput"];
+                };
+            };
+        };
+    };
+    schedules_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOutput"];
+                };
+            };
+        };
+    };
+    schedules_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleChangeOutput"];
+                };
+            };
+        };
+    };
+    schedules_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedRulePatchInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleChangeOutput"];
+                };
+            };
+        };
+    };
+    schedules_conflicts_list: {
+        parameters: {
+            query?: {
+                doctor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOutput"][];
+                };
+            };
+        };
+    };
+    schedules_preview_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewOutput"];
+                };
+            };
+        };
+    };
     specialties_list: {
         parameters: {
             query?: never;
@@ -1789,6 +3216,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeOutput"];
+                };
+            };
+        };
+    };
+    waitlist_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistOutput"][];
+                };
+            };
+        };
+    };
+    waitlist_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WaitlistInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistOutput"];
+                };
+            };
+        };
+    };
+    waitlist_leave_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistOutput"];
                 };
             };
         };

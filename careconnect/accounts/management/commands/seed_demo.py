@@ -24,6 +24,7 @@ from careconnect.accounts.models import (
     User,
 )
 from careconnect.accounts.services import update_profile
+from careconnect.demo import run_demo_seeders
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo credential (API.md)
 
@@ -177,4 +178,5 @@ def seed() -> int:
                 ],
             },
         )
+    run_demo_seeders(users)
     return created_count
