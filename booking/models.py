@@ -231,6 +231,7 @@ class Hold(models.Model):
 
     class Purpose(models.TextChoices):
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+        CHAT_OFFER = "chat_offer", "Offered in chat"
         PAYMENT = "payment", "Payment"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -48,6 +48,9 @@ from careconnect.errors import (
     PermissionDeniedError,
 )
 from careconnect.notifications.services import app_link, queue_email
+from chat.models import CardState
+from chat.registry import ActionResult
+from chat.services import ensure_conversation, post_card, update_cards
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +117,45 @@ class AlreadyWaitingError(ConflictError):
 class NotYetStartedError(ConflictError):
     code = "not_started"
     default_message = "The appointment has not started yet."
+
+
+# ------------------------------------------------------------------ chat cards
+
+
+def appointment_card(appointment: Appointment) -> dict[str, Any]:
+    """What a chat card shows of an appointment: ids and display fields, no reason."""
+    return {
+        "appointment": str(appointment.id),
+        "doctor": str(appointment.doctor_id),
+        "doctor_name": f"Dr {appointment.doctor.user.full_name}",
+        "start": appointment.start.isoformat(),
+        "end": appointment.end.isoformat(),
+        "mode": appointment.mode,
+        "status": appointment.status,
+        "consult": str(appointment.consult) if appointment.consult else None,
+    }
+
+
+def announce_booking(appointment: Appointment, actor: User) -> None:
+    """A booking made outside chat shows up as a card in the patient-doctor conversation
+    (opened on the first booking). Call inside the booking's transaction."""
+    conversation, _ = ensure_conversation(patient=appointment.patient, doctor=appointment.doctor)
+    post_card(
+        conversation=conversation,
+        name="booking.book_appointment",
+        result=ActionResult(appointment_card(appointment), appointment, CardState.COMPLETED),
+        sender=actor,
+    )
+
+
+def refresh_appointment_cards(appointment: Appointment) -> None:
+    """The appointment changed anywhere (REST, a card, staff): update its cards everywhere."""
+    state = (
+        CardState.CANCELLED
+        if appointment.status == Appointment.Status.CANCELLED
+        else CardState.COMPLETED
+    )
+    update_cards(target=appointment, state=state, payload=appointment_card(appointment))
 
 
 # ------------------------------------------------------------------ helpers
@@ -698,6 +740,8 @@ def resolve_booking_patient(
             raise NotFoundError("That patient is not known to this center.")
         return BookingFor(patient=known, acting_for=False, staff=True)
     if new_patient:
+        if staff:  # staff of another center: not their doctor (404, as for their patients)
+            raise NotFoundError("That doctor is not at your center.")
         raise PermissionDeniedError("Only center staff can register a new patient.")
     access: PatientAccess = resolve_patient_access(
         actor=actor, patient_id=patient_id or actor.id, scope="book"
@@ -715,6 +759,7 @@ def book_slot(
     new_patient: dict[str, Any] | None = None,
     reason: str = "",
     doctor_id: UUID | None = None,
+    announce: bool = True,
 ) -> Appointment:
     """Book a slot. The slot lock orders claimants of one slot (so holds are honoured); the
     database's constraint decides who gets the slot: the loser gets 409 `slot_taken`."""
@@ -761,6 +806,8 @@ def book_slot(
         acting_for=who.patient if who.acting_for else None,
         detail={"doctor": str(doctor.id), "slot": str(slot.id), "staff": who.staff},
     )
+    if announce:  # a chat action that books posts its own card instead
+        announce_booking(appointment, actor)
     return appointment
 
 
@@ -866,6 +913,7 @@ def reschedule_appointment(
         acting_for=appointment.patient if who.acting_for else None,
         detail={"from_slot": str(old_slot_id), "to_slot": str(slot.id)},
     )
+    refresh_appointment_cards(appointment)
     if old_start > now:
         offer_freed_slot(slot_id=old_slot_id)
     return appointment
@@ -899,6 +947,7 @@ def cancel_appointment(*, actor: User, appointment_id: UUID) -> Appointment:
         acting_for=appointment.patient if who.acting_for else None,
         detail={"late": appointment.late_cancellation, "staff": who.staff},
     )
+    refresh_appointment_cards(appointment)
     offer_freed_slot(slot_id=appointment.slot_id)
     return appointment
 
@@ -913,7 +962,10 @@ def _staff_transition(
     after_start: bool,
 ) -> Appointment:
     appointment = selectors.lock_appointment(appointment_id=appointment_id)
-    _require_staff(actor, appointment.doctor)
+    if not selectors.is_center_staff(actor, appointment.doctor.center_id):
+        # The patient and their proxies see the appointment (403); anyone else gets 404.
+        _access_to_appointment(actor, appointment, scope="book")
+        raise PermissionDeniedError("Only the doctor or the center's staff can do that.")
     if appointment.status not in allowed_from:
         raise WrongStateError()
     if after_start and appointment.start > timezone.now():
@@ -927,6 +979,7 @@ def _staff_transition(
         object_id=appointment.id,
         patient=appointment.patient,
     )
+    refresh_appointment_cards(appointment)
     return appointment
 
 

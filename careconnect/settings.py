@@ -145,6 +145,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Chat websocket limits (docs/chat-protocol.md): frame size, and a token bucket per socket.
+CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", default=64 * 1024)
+CHAT_RATE_PER_SECOND = env_int("CHAT_RATE_PER_SECOND", default=10)
+CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", default=30)
+
+# How long times a doctor offers in chat (booking.offer_slots) stay held for the patient.
+BOOKING_OFFER_HOLD_MINUTES = env_int("BOOKING_OFFER_HOLD_MINUTES", default=120)
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Correctness never waits for these: an expired hold stops counting by itself. They move
     # a lapsed waitlist offer on to the next person and extend slots to the booking horizon.

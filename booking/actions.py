@@ -1,0 +1,261 @@
+"""Booking's chat action cards (DESIGN §3): registered once with the chat registry from
+`BookingConfig.ready()`. Handlers run inside `chat.services.submit_action`'s transaction and
+call booking's services; payloads carry ids and display fields, never health data (a reason
+for the visit goes in the card's sealed body)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import serializers
+
+from booking import services
+from booking.models import Appointment, Hold, Mode, Slot
+from careconnect.accounts.models import User
+from careconnect.api import PlainTextField
+from careconnect.errors import InvalidInputError, NotFoundError
+from chat.models import CardState, Conversation, Message, ParticipantRole
+from chat.registry import CARE_SIDE, PATIENT_SIDE, ActionResult, ActionSpec, register
+
+MODE_CHOICES = [m.value for m in Mode]
+MAX_OFFERED = 5
+
+
+def _slot_display(slot: Slot) -> dict[str, Any]:
+    return {
+        "id": str(slot.id),
+        "start": slot.start.isoformat(),
+        "end": slot.end.isoformat(),
+        "mode": slot.mode,
+    }
+
+
+def _card_state(appointment: Appointment) -> str:
+    return CardState.CANCELLED if appointment.status == "cancelled" else CardState.COMPLETED
+
+
+def _conversation_doctor_check(conversation: Conversation) -> None:
+    if conversation.doctor_id is None:
+        raise InvalidInputError("Booking cards need a conversation with a doctor.")
+
+
+# ------------------------------------------------------------------ request_appointment
+
+
+class RequestAppointmentPayload(serializers.Serializer[Any]):
+    reason = PlainTextField(required=False, allow_blank=True, max_length=500, default="")
+    preferred_times = PlainTextField(required=False, allow_blank=True, max_length=500, default="")
+    mode = serializers.ChoiceField(choices=MODE_CHOICES, required=False)
+
+
+def _request_appointment(
+    *, conversation: Conversation, actor: User, role: str, data: Any
+) -> ActionResult:
+    _conversation_doctor_check(conversation)
+    body = "\n".join(
+        part
+        for part in (
+            data["reason"] and f"Reason: {data['reason']}",
+            data["preferred_times"] and f"Preferred times: {data['preferred_times']}",
+        )
+        if part
+    )
+    return ActionResult(
+        payload={"doctor": str(conversation.doctor_id), "mode": data.get("mode")},
+        target=None,
+        state=CardState.OPEN,
+        body=body,
+    )
+
+
+# ------------------------------------------------------------------ offer_slots
+
+
+class OfferSlotsPayload(serializers.Serializer[Any]):
+    slots = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=MAX_OFFERED
+    )
+    request = serializers.UUIDField(required=False, help_text="The request card answered.")
+
+    def validate_slots(self, value: list[Any]) -> list[Any]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("Each time once.")
+        return value
+
+
+def _offer_slots(*, conversation: Conversation, actor: User, role: str, data: Any) -> ActionResult:
+    """Hold up to 5 free slots of the conversation's doctor for the patient."""
+    _conversation_doctor_check(conversation)
+    minutes = settings.BOOKING_OFFER_HOLD_MINUTES
+    offered = []
+    for slot_id in data["slots"]:
+        slot = Slot.objects.filter(id=slot_id, doctor_id=conversation.doctor_id).first()
+        if slot is None:
+            raise NotFoundError("That time is not one of this doctor's.", slots=[str(slot_id)])
+        if not slot.published or not (slot.opens_at <= timezone.now() < slot.closes_at):
+            raise services.SlotNotBookableError(slots=[str(slot_id)])
+        services.place_hold(
+            slot_id=slot.id,
+            patient=conversation.patient,
+            purpose=Hold.Purpose.CHAT_OFFER,
+            minutes=minutes,
+        )
+        offered.append(_slot_display(slot))
+    if data.get("request"):
+        Message.objects.filter(
+            id=data["request"], conversation=conversation, action="booking.request_appointment"
+        ).update(state=CardState.COMPLETED)
+    return ActionResult(
+        payload={
+            "doctor": str(conversation.doctor_id),
+            "slots": offered,
+            "expires_at": (timezone.now() + timedelta(minutes=minutes)).isoformat(),
+        },
+        target=None,
+        state=CardState.OPEN,
+    )
+
+
+# ------------------------------------------------------------------ choose_slot / book
+
+
+class ChooseSlotPayload(serializers.Serializer[Any]):
+    offer = serializers.UUIDField()
+    slot = serializers.UUIDField()
+    mode = serializers.ChoiceField(choices=MODE_CHOICES)
+
+
+def _release_offer(offer: Message, keep: str | None) -> None:
+    ids = [s["id"] for s in offer.payload.get("slots", []) if s["id"] != keep]
+    Hold.objects.filter(
+        slot_id__in=ids, released_at__isnull=True, purpose=Hold.Purpose.CHAT_OFFER
+    ).update(released_at=timezone.now())
+
+
+def _choose_slot(*, conversation: Conversation, actor: User, role: str, data: Any) -> ActionResult:
+    offer = (
+        Message.objects.select_for_update()
+        .filter(id=data["offer"], conversation=conversation, action="booking.offer_slots")
+        .first()
+    )
+    if offer is None:
+        raise NotFoundError("That offer is not in this conversation.")
+    if offer.state != CardState.OPEN:
+        raise services.WrongStateError("That offer is no longer open.")
+    if str(data["slot"]) not in {s["id"] for s in offer.payload.get("slots", [])}:
+        raise InvalidInputError(slot=["Choose one of the offered times."])
+    appointment = services.book_slot(
+        actor=actor,
+        slot_id=data["slot"],
+        mode=data["mode"],
+        patient_id=conversation.patient_id,
+        doctor_id=conversation.doctor_id,
+        announce=False,
+    )
+    _release_offer(offer, keep=str(data["slot"]))
+    offer.state = CardState.COMPLETED
+    offer.payload = {
+        **offer.payload,
+        "chosen": str(data["slot"]),
+        "appointment": str(appointment.id),
+    }
+    offer.save(update_fields=["state", "payload", "updated_at"])
+    transaction.on_commit(lambda: _push_update(offer.id))
+    return ActionResult(services.appointment_card(appointment), appointment, CardState.COMPLETED)
+
+
+def _push_update(message_id: Any) -> None:
+    from chat.services import push_message
+
+    push_message(message_id=message_id, event="message.update")
+
+
+class BookAppointmentPayload(serializers.Serializer[Any]):
+    slot = serializers.UUIDField()
+    mode = serializers.ChoiceField(choices=MODE_CHOICES)
+    reason = PlainTextField(required=False, allow_blank=True, max_length=500, default="")
+
+
+def _book_appointment(
+    *, conversation: Conversation, actor: User, role: str, data: Any
+) -> ActionResult:
+    appointment = services.book_slot(
+        actor=actor,
+        slot_id=data["slot"],
+        mode=data["mode"],
+        patient_id=conversation.patient_id,
+        doctor_id=conversation.doctor_id,
+        reason=data["reason"],
+        announce=False,
+    )
+    return ActionResult(services.appointment_card(appointment), appointment, CardState.COMPLETED)
+
+
+# ------------------------------------------------------------------ reschedule / cancel
+
+
+class ReschedulePayload(serializers.Serializer[Any]):
+    appointment = serializers.UUIDField()
+    slot = serializers.UUIDField()
+    mode = serializers.ChoiceField(choices=MODE_CHOICES, required=False)
+
+
+def _appointment_in(conversation: Conversation, appointment_id: Any) -> None:
+    if not Appointment.objects.filter(
+        id=appointment_id, patient_id=conversation.patient_id, doctor_id=conversation.doctor_id
+    ).exists():
+        raise NotFoundError("That appointment is not part of this conversation.")
+
+
+def _reschedule(*, conversation: Conversation, actor: User, role: str, data: Any) -> ActionResult:
+    _appointment_in(conversation, data["appointment"])
+    appointment = services.reschedule_appointment(
+        actor=actor,
+        appointment_id=data["appointment"],
+        slot_id=data["slot"],
+        mode=data.get("mode"),
+    )
+    return ActionResult(services.appointment_card(appointment), appointment, CardState.COMPLETED)
+
+
+class CancelPayload(serializers.Serializer[Any]):
+    appointment = serializers.UUIDField()
+
+
+def _cancel(*, conversation: Conversation, actor: User, role: str, data: Any) -> ActionResult:
+    _appointment_in(conversation, data["appointment"])
+    appointment = services.cancel_appointment(actor=actor, appointment_id=data["appointment"])
+    return ActionResult(services.appointment_card(appointment), appointment, CardState.COMPLETED)
+
+
+def register_actions() -> None:
+    for spec in (
+        ActionSpec(
+            "booking.request_appointment",
+            RequestAppointmentPayload,
+            PATIENT_SIDE,
+            _request_appointment,
+        ),
+        ActionSpec(
+            "booking.offer_slots",
+            OfferSlotsPayload,
+            frozenset({ParticipantRole.DOCTOR, ParticipantRole.NURSE}),
+            _offer_slots,
+        ),
+        ActionSpec("booking.choose_slot", ChooseSlotPayload, PATIENT_SIDE, _choose_slot),
+        ActionSpec(
+            "booking.book_appointment", BookAppointmentPayload, PATIENT_SIDE, _book_appointment
+        ),
+        ActionSpec(
+            "booking.reschedule_appointment",
+            ReschedulePayload,
+            PATIENT_SIDE | CARE_SIDE,
+            _reschedule,
+        ),
+        ActionSpec("booking.cancel_appointment", CancelPayload, PATIENT_SIDE | CARE_SIDE, _cancel),
+    ):
+        register(spec)
