@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -20,6 +19,7 @@ from careconnect.api import PlainTextField
 from careconnect.errors import InvalidInputError, NotFoundError
 from chat.models import CardState, Conversation, Message, ParticipantRole
 from chat.registry import CARE_SIDE, PATIENT_SIDE, ActionResult, ActionSpec, register
+from chat.services import update_card
 
 MODE_CHOICES = [m.value for m in Mode]
 MAX_OFFERED = 5
@@ -32,10 +32,6 @@ def _slot_display(slot: Slot) -> dict[str, Any]:
         "end": slot.end.isoformat(),
         "mode": slot.mode,
     }
-
-
-def _card_state(appointment: Appointment) -> str:
-    return CardState.CANCELLED if appointment.status == "cancelled" else CardState.COMPLETED
 
 
 def _conversation_doctor_check(conversation: Conversation) -> None:
@@ -106,9 +102,12 @@ def _offer_slots(*, conversation: Conversation, actor: User, role: str, data: An
         )
         offered.append(_slot_display(slot))
     if data.get("request"):
-        Message.objects.filter(
+        request = Message.objects.filter(
             id=data["request"], conversation=conversation, action="booking.request_appointment"
-        ).update(state=CardState.COMPLETED)
+        ).first()
+        if request is None:
+            raise NotFoundError("That request is not in this conversation.")
+        update_card(message_id=request.id, conversation=conversation, state=CardState.COMPLETED)
     return ActionResult(
         payload={
             "doctor": str(conversation.doctor_id),
@@ -157,21 +156,13 @@ def _choose_slot(*, conversation: Conversation, actor: User, role: str, data: An
         announce=False,
     )
     _release_offer(offer, keep=str(data["slot"]))
-    offer.state = CardState.COMPLETED
-    offer.payload = {
-        **offer.payload,
-        "chosen": str(data["slot"]),
-        "appointment": str(appointment.id),
-    }
-    offer.save(update_fields=["state", "payload", "updated_at"])
-    transaction.on_commit(lambda: _push_update(offer.id))
+    update_card(
+        message_id=offer.id,
+        conversation=conversation,
+        state=CardState.COMPLETED,
+        payload={"chosen": str(data["slot"]), "appointment": str(appointment.id)},
+    )
     return ActionResult(services.appointment_card(appointment), appointment, CardState.COMPLETED)
-
-
-def _push_update(message_id: Any) -> None:
-    from chat.services import push_message
-
-    push_message(message_id=message_id, event="message.update")
 
 
 class BookAppointmentPayload(serializers.Serializer[Any]):
@@ -205,9 +196,13 @@ class ReschedulePayload(serializers.Serializer[Any]):
 
 
 def _appointment_in(conversation: Conversation, appointment_id: Any) -> None:
-    if not Appointment.objects.filter(
-        id=appointment_id, patient_id=conversation.patient_id, doctor_id=conversation.doctor_id
-    ).exists():
+    """The appointment is the conversation's: with its doctor, or (care team) at its center."""
+    appointments = Appointment.objects.filter(id=appointment_id, patient_id=conversation.patient_id)
+    if conversation.doctor_id is not None:
+        appointments = appointments.filter(doctor_id=conversation.doctor_id)
+    else:
+        appointments = appointments.filter(doctor__center_id=conversation.center_id)
+    if not appointments.exists():
         raise NotFoundError("That appointment is not part of this conversation.")
 
 

@@ -28,6 +28,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
 from django.db.models.functions import ACos, Cast, Coalesce, Cos, Least, Radians, Sin
 from django.utils import timezone
@@ -50,6 +51,7 @@ from careconnect.accounts.models import (
     MedicalCenter,
     Role,
     RoleAssignment,
+    Specialty,
     User,
 )
 from careconnect.errors import NotFoundError
@@ -86,15 +88,23 @@ def _live_hold_on(slot_ref: Any, now: datetime, *, holder: User | None = None) -
 def free_slots(
     *, now: datetime | None = None, for_patient: User | None = None, mode: str | None = None
 ) -> QuerySet[Slot]:
-    """Bookable slots. `for_patient`: slots held for that person count as free for them."""
+    """Bookable slots. `for_patient`: slots held for that person count as free for them.
+
+    `start > now` adds nothing to the meaning (`closes_at` is `start` minus a notice of zero
+    or more minutes, so `closes_at > now` implies it) but it is what lets a doctor's lookup
+    start its (doctor, start) index range at now rather than at the doctor's first slot
+    ever: past slots stay in the table."""
     now = now or timezone.now()
-    slots = Slot.objects.filter(published=True, opens_at__lte=now, closes_at__gt=now).filter(
+    offered = Q(mode__in=[mode, SlotMode.BOTH]) if mode else Q()
+    return Slot.objects.filter(
+        offered,
         ~_live_appointment_on(OuterRef("pk")),
         ~_live_hold_on(OuterRef("pk"), now, holder=for_patient),
+        published=True,
+        start__gt=now,
+        opens_at__lte=now,
+        closes_at__gt=now,
     )
-    if mode:
-        slots = slots.filter(mode__in=[mode, SlotMode.BOTH])
-    return slots
 
 
 def list_doctor_slots(
@@ -132,9 +142,14 @@ def list_doctor_slots(
 
 
 def lock_slot(*, slot_id: UUID | str) -> Slot:
-    """The slot row, locked until the end of the transaction (call inside one)."""
+    """The slot row, locked until the end of the transaction (call inside one). Only the slot:
+    locking the joined doctor and center rows too would serialise a whole center's bookings."""
     try:
-        return Slot.objects.select_for_update().select_related("doctor__center").get(id=slot_id)
+        return (
+            Slot.objects.select_for_update(of=("self",))
+            .select_related("doctor__center")
+            .get(id=slot_id)
+        )
     except (Slot.DoesNotExist, ValueError) as exc:
         raise NotFoundError("That slot does not exist.") from exc
 
@@ -217,58 +232,86 @@ def _fee_expression(mode: str | None) -> Any:
     )
 
 
+# What a DoctorCard shows: the page query loads these columns only (a card needs neither the
+# bio nor anything of the user but the name; tests/booking/test_search_queries.py would see
+# a field the serializer reads beyond these as one extra query per card).
+CARD_FIELDS = (
+    "id",
+    "user_id",
+    "center_id",
+    "languages",
+    "fee_online",
+    "fee_in_person",
+    "currency",
+    "photo",
+    "user__id",
+    "user__first_name",
+    "user__last_name",
+    "center__id",
+    "center__name",
+    "center__address",
+    "center__city",
+    "center__latitude",
+    "center__longitude",
+    "center__phone",
+    "center__timezone",
+)
+
+
 def search_doctors(search: DoctorSearch) -> tuple[int, list[DoctorProfile]]:
-    """The directory: filters, then sort. A fixed number of queries whatever the page size:
-    one count, one page (next free slot, rating and distance as subqueries/expressions), and
-    the prefetches of specialties."""
+    """The directory: filters, then sort. A fixed number of queries whatever the number of
+    doctors or the page size: the page (with the count as a window over the filtered rows),
+    the specialties of the page (prefetch) and the page's next free slots (one or two,
+    `_attach_next_slots`); the count alone only when the page is empty past the first.
+
+    The costly part is "the next free slot" of a doctor: an index walk over their slots from
+    now on, skipping booked and held ones. It is computed in the page query only to sort by
+    it; `available_before` is an EXISTS over a bounded start range, not a comparison with
+    that walk; specialty is an EXISTS, not a join that would need DISTINCT. Filters are
+    collected and applied at once: every QuerySet.filter() clones the whole query."""
     now = timezone.now()
-    doctors = DoctorProfile.objects.filter(user__is_active=True).select_related("center", "user")
+    conditions: list[Any] = [Q(user__is_active=True)]
+    annotations: dict[str, Any] = {}
+    if search.max_fee is not None or search.sort == "fee":
+        annotations["fee"] = _fee_expression(search.mode)
     if search.specialty:
-        doctors = doctors.filter(specialties__slug=search.specialty)
+        conditions.append(
+            Exists(Specialty.objects.filter(doctors=OuterRef("pk"), slug=search.specialty))
+        )
     if search.city:
-        doctors = doctors.filter(center__city__iexact=search.city)
+        conditions.append(Q(center__city__iexact=search.city))
     if search.language:
         # JSON list membership, portable across SQLite and PostgreSQL.
-        doctors = doctors.filter(languages__icontains=f'"{search.language}"')
+        conditions.append(Q(languages__icontains=f'"{search.language}"'))
     if search.name:
         for word in search.name.split()[:4]:
-            doctors = doctors.filter(
+            conditions.append(
                 Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
             )
     if search.mode == Mode.ONLINE:
-        doctors = doctors.filter(fee_online__isnull=False)
+        conditions.append(Q(fee_online__isnull=False))
     elif search.mode == Mode.IN_PERSON:
-        doctors = doctors.filter(fee_in_person__isnull=False)
-    fee = _fee_expression(search.mode)
-    doctors = doctors.annotate(fee=fee)
+        conditions.append(Q(fee_in_person__isnull=False))
     if search.max_fee is not None:
-        doctors = doctors.filter(fee__lte=search.max_fee)
+        conditions.append(Q(fee__lte=search.max_fee))
     if search.near is not None:
         lat, lng = search.near
         # A bounding box first (index-friendly), then the exact great-circle distance.
         dlat = search.radius_km / 111.0
         dlng = search.radius_km / max(1e-6, 111.0 * math.cos(math.radians(lat)))
-        doctors = doctors.filter(
-            center__latitude__gte=lat - dlat,
-            center__latitude__lte=lat + dlat,
-            center__longitude__gte=lng - dlng,
-            center__longitude__lte=lng + dlng,
-        ).annotate(distance_km=_distance_km(lat, lng))
-        doctors = doctors.filter(distance_km__lte=search.radius_km)
-    slots = free_slots(now=now, mode=search.mode).filter(doctor=OuterRef("pk")).order_by("start")
-    doctors = doctors.annotate(next_start=Subquery(slots.values("start")[:1]))
+        conditions.append(
+            Q(
+                center__latitude__gte=lat - dlat,
+                center__latitude__lte=lat + dlat,
+                center__longitude__gte=lng - dlng,
+                center__longitude__lte=lng + dlng,
+            )
+        )
+        annotations["distance_km"] = _distance_km(lat, lng)
+        conditions.append(Q(distance_km__lte=search.radius_km))
+    free = free_slots(now=now, mode=search.mode).filter(doctor=OuterRef("pk"))
     if search.available_before is not None:
-        doctors = doctors.filter(next_start__lt=search.available_before)
-    ratings = Review.objects.filter(doctor=OuterRef("pk")).values("doctor")
-    doctors = doctors.annotate(
-        rating_average=Subquery(
-            ratings.annotate(a=Avg("rating")).values("a")[:1], output_field=FloatField()
-        ),
-        rating_count=Coalesce(
-            Subquery(ratings.annotate(c=Count("id")).values("c")[:1], output_field=IntegerField()),
-            0,
-        ),
-    )
+        conditions.append(Exists(free.filter(start__lt=search.available_before)))
     order: list[Any]
     if search.sort == "fee":
         order = [F("fee").asc(nulls_last=True), "id"]
@@ -277,31 +320,71 @@ def search_doctors(search: DoctorSearch) -> tuple[int, list[DoctorProfile]]:
     elif search.sort == "distance" and search.near is not None:
         order = ["distance_km", "id"]
     else:
+        annotations["next_start"] = Subquery(free.order_by("start").values("start")[:1])
         order = [F("next_start").asc(nulls_last=True), "id"]
-    doctors = doctors.distinct() if search.specialty else doctors
-    count = doctors.count()
-    page: list[DoctorProfile] = list(
-        doctors.order_by(*order).prefetch_related("specialties")[
-            search.offset : search.offset + search.limit
-        ]
+    ratings = Review.objects.filter(doctor=OuterRef("pk")).values("doctor")
+    annotations["rating_average"] = Subquery(
+        ratings.annotate(a=Avg("rating")).values("a")[:1], output_field=FloatField()
     )
+    annotations["rating_count"] = Coalesce(
+        Subquery(ratings.annotate(c=Count("id")).values("c")[:1], output_field=IntegerField()),
+        0,
+    )
+    filtered = (
+        DoctorProfile.objects.select_related("center", "user")
+        .only(*CARD_FIELDS)
+        .annotate(**annotations)
+        .filter(*conditions)
+    )
+    page: list[DoctorProfile] = list(
+        filtered.annotate(found=Window(Count("pk")))
+        .order_by(*order)
+        .prefetch_related("specialties")[search.offset : search.offset + search.limit]
+    )
+    # Past the last page there is no row to read the count from.
+    found = int(page[0].found) if page else None  # type: ignore[attr-defined]
+    count = found if found is not None else (filtered.count() if search.offset else 0)
     _attach_next_slots(page, now=now, mode=search.mode)
     return count, page
 
 
 def _attach_next_slots(doctors: list[DoctorProfile], *, now: datetime, mode: str | None) -> None:
-    """Each doctor's next free slot (id, start, end, mode), in one query for the page."""
-    wanted = {(d.pk, d.next_start) for d in doctors if getattr(d, "next_start", None)}  # type: ignore[attr-defined]
+    """Each doctor's next free slot (`next_slot`, and its `next_start`). Doctors sorted by
+    availability come with `next_start` (None: nothing free); for the others one query
+    walks each page doctor's slots as the sort would. Then one query reads those slots (as
+    plain values: building a model per row costs more than the rest of it)."""
+    starts: dict[UUID, datetime | None] = {
+        d.pk: d.next_start for d in doctors if hasattr(d, "next_start")
+    }
+    if missing := [d.pk for d in doctors if d.pk not in starts]:
+        first_free = (
+            free_slots(now=now, mode=mode)
+            .filter(doctor=OuterRef("pk"))
+            .order_by("start")
+            .values("start")[:1]
+        )
+        starts.update(
+            DoctorProfile.objects.filter(pk__in=missing)
+            .annotate(next_start=Subquery(first_free))
+            .values_list("pk", "next_start")
+        )
+    wanted = {(pk, start) for pk, start in starts.items() if start is not None}
     found: dict[UUID, Slot] = {}
     if wanted:
-        starts = [start for _, start in wanted]
-        for slot in free_slots(now=now, mode=mode).filter(
-            doctor_id__in=[pk for pk, _ in wanted], start__in=starts
-        ):
-            if (slot.doctor_id, slot.start) in wanted:
-                found[slot.doctor_id] = slot
+        # (doctor, start) is unique: these are the very slots the walk found. The two IN
+        # lists match a few more rows (another page doctor's slot at the same time).
+        rows = Slot.objects.filter(
+            doctor_id__in={pk for pk, _ in wanted}, start__in={start for _, start in wanted}
+        ).values_list("id", "doctor_id", "start", "end", "mode")
+        found = {
+            doctor_id: Slot(id=id_, doctor_id=doctor_id, start=start, end=end, mode=slot_mode)
+            for id_, doctor_id, start, end, slot_mode in rows
+            if (doctor_id, start) in wanted
+        }
     for doctor in doctors:
-        doctor.next_slot = found.get(doctor.pk)  # type: ignore[attr-defined]
+        slot = found.get(doctor.pk)
+        doctor.next_slot = slot  # type: ignore[attr-defined]
+        doctor.next_start = slot.start if slot is not None else None  # type: ignore[attr-defined]
 
 
 def get_doctor_detail(*, doctor_id: UUID | str) -> tuple[DoctorProfile, list[Review]]:

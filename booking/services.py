@@ -219,7 +219,10 @@ def _rule_slots(
     rule: AvailabilityRule, zone: ZoneInfo, first: date, last: date
 ) -> list[PlannedSlot]:
     """The slots a rule creates on local dates first..last (inclusive). Starts step through
-    wall-clock time, so 09:00 stays 09:00 local on both sides of a daylight-saving change."""
+    wall-clock time, so 09:00 stays 09:00 local on both sides of a daylight-saving change;
+    a start that does not exist (spring-forward gap) gets no slot. Each slot lasts
+    `slot_minutes` of real time: its end is not re-read from the wall clock, which next to
+    a change would stretch it over the repeated hour or drop it for ending in the gap."""
     planned: list[PlannedSlot] = []
     length = timedelta(minutes=rule.slot_minutes)
     step = timedelta(minutes=rule.slot_minutes + rule.buffer_minutes)
@@ -230,16 +233,17 @@ def _rule_slots(
         if day.isoweekday() in rule.weekdays:
             cursor = datetime.combine(day, rule.start_time)
             close = datetime.combine(day, rule.end_time)
+            free_from: datetime | None = None  # the end of the day's previous slot
             while cursor + length <= close:
                 start = _local(day, cursor.time(), zone)
-                end_wall = cursor + length
-                end = _local(end_wall.date(), end_wall.time(), zone)
-                if start is not None and end is not None and end > start:
-                    utc_start = start.astimezone(ZoneInfo("UTC"))
+                utc_start = start.astimezone(ZoneInfo("UTC")) if start is not None else None
+                # After a gap the next wall time can be less than a slot after the last start.
+                if utc_start is not None and (free_from is None or utc_start >= free_from):
+                    free_from = utc_start + length
                     planned.append(
                         PlannedSlot(
                             start=utc_start,
-                            end=end.astimezone(ZoneInfo("UTC")),
+                            end=utc_start + length,
                             mode=rule.mode,
                             opens_at=utc_start - timedelta(days=rule.booking_horizon_days),
                             closes_at=utc_start - timedelta(minutes=rule.min_notice_minutes),
@@ -320,6 +324,49 @@ class SlotChanges:
     conflicts: list[Appointment] = field(default_factory=list)
 
 
+def _clear_of_appointments(
+    doctor: DoctorProfile, planned: dict[datetime, PlannedSlot], since: datetime
+) -> dict[datetime, PlannedSlot]:
+    """Drop planned slots that overlap a live appointment at another start time: after a rule
+    change (another slot length, a moved start) or extra hours, the booked time stays taken
+    and must not be offered again under a new slot (on SQLite nothing else would stop a
+    second booking of it). The appointment's own slot, at its start, is kept."""
+    booked: dict[date, list[tuple[datetime, datetime]]] = {}
+    for a_start, a_end in Appointment.objects.filter(
+        selectors.LIVE, doctor=doctor, end__gt=since
+    ).values_list("start", "end"):
+        booked.setdefault(a_start.date(), []).append((a_start, a_end))
+
+    def clashes(plan: PlannedSlot) -> bool:
+        # Slots are at most 8 hours long: an overlapping appointment starts that day or the
+        # day before (UTC dates).
+        days = {plan.start.date() - timedelta(days=1), plan.start.date(), plan.end.date()}
+        return any(
+            a_start != plan.start and _overlaps(plan.start, plan.end, a_start, a_end)
+            for day in days
+            for a_start, a_end in booked.get(day, ())
+        )
+
+    return {start: plan for start, plan in planned.items() if not clashes(plan)}
+
+
+def _withdraw_offers(slot_ids: list[UUID]) -> None:
+    """Slots the schedule stops offering lose their open holds. A waitlist offer on one goes
+    back to waiting (same place in line) rather than staying "offered" with nothing it can
+    book; an offer that had already run out lapses as it would have anyway."""
+    if not slot_ids:
+        return
+    now = timezone.now()
+    offered = WaitlistEntry.objects.filter(
+        hold__slot_id__in=slot_ids, status=WaitlistEntry.Status.OFFERED
+    )
+    offered.filter(hold__expires_at__lte=now).update(
+        status=WaitlistEntry.Status.LAPSED, updated_at=now
+    )
+    offered.update(status=WaitlistEntry.Status.WAITING, hold=None, updated_at=now)
+    Hold.objects.filter(slot_id__in=slot_ids, released_at__isnull=True).update(released_at=now)
+
+
 def materialise_slots(*, doctor: DoctorProfile) -> SlotChanges:
     """Make the doctor's future `Slot` rows match their schedule (idempotent). Free slots the
     schedule no longer covers are deleted; booked ones stay, unpublished, and are returned as
@@ -340,6 +387,7 @@ def materialise_slots(*, doctor: DoctorProfile) -> SlotChanges:
             window_end=window_end,
         )
     }
+    planned = _clear_of_appointments(doctor, planned, window_start)
     existing = {
         s.start: s
         for s in Slot.objects.filter(doctor=doctor, start__gte=window_start).annotate(
@@ -381,6 +429,7 @@ def materialise_slots(*, doctor: DoctorProfile) -> SlotChanges:
                     "exception",
                 ]
             )
+    withdrawn: list[UUID] = []
     for start, slot in existing.items():
         if start in planned:
             continue
@@ -388,8 +437,10 @@ def materialise_slots(*, doctor: DoctorProfile) -> SlotChanges:
             if slot.published:
                 slot.published = False
                 slot.save(update_fields=["published"])
+                withdrawn.append(slot.id)
         else:
             to_delete.append(slot.id)
+    _withdraw_offers([*withdrawn, *to_delete])
     if to_delete:
         Hold.objects.filter(slot_id__in=to_delete).delete()
         Slot.objects.filter(id__in=to_delete).delete()
@@ -881,7 +932,16 @@ def reschedule_appointment(
     now = timezone.now()
     if appointment.start <= now:
         raise WrongStateError("This appointment has already started.")
-    slot = selectors.lock_slot(slot_id=slot_id)
+    # Lock the new and the old slot (in id order) before anything changes: a booking takes
+    # the slot lock before it writes, so it waits for this move instead of deadlocking on
+    # the index entry the move is rewriting.
+    locked = {
+        str(s.id): s
+        for s in (
+            selectors.lock_slot(slot_id=i) for i in sorted({str(slot_id), str(appointment.slot_id)})
+        )
+    }
+    slot = locked[str(slot_id)]
     if slot.doctor_id != appointment.doctor_id:
         raise WrongDoctorError()
     if slot.id == appointment.slot_id:
@@ -930,6 +990,9 @@ def cancel_appointment(*, actor: User, appointment_id: UUID) -> Appointment:
     now = timezone.now()
     if appointment.start <= now:
         raise WrongStateError("This appointment has already started.")
+    # The slot lock before the write, as booking takes it: a concurrent booking of this slot
+    # then waits (or fails fast) instead of deadlocking on the index entry cancelled here.
+    selectors.lock_slot(slot_id=appointment.slot_id)
     deadline = selectors.cancellation_deadline(appointment)
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = now
@@ -1064,10 +1127,15 @@ def join_waitlist(
 
 @transaction.atomic
 def leave_waitlist(*, actor: User, entry_id: UUID) -> WaitlistEntry:
-    entry = WaitlistEntry.objects.select_for_update().filter(id=entry_id).first()
-    if entry is None:
+    found = WaitlistEntry.objects.filter(id=entry_id).select_related("hold").first()
+    if found is None:
         raise NotFoundError()
-    access = resolve_patient_access(actor=actor, patient_id=entry.patient_id, scope="book")
+    access = resolve_patient_access(actor=actor, patient_id=found.patient_id, scope="book")
+    # The offered slot's lock before the entry's, in the order booking takes them (slot, then
+    # hold and entry): leaving while that time is being booked waits instead of deadlocking.
+    if found.hold is not None:
+        selectors.lock_slot(slot_id=found.hold.slot_id)
+    entry = WaitlistEntry.objects.select_for_update().get(id=entry_id)
     if entry.status not in (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED):
         raise WrongStateError("You are no longer on this waitlist.")
     now = timezone.now()

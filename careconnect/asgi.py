@@ -12,17 +12,40 @@ if os.environ.get("CARECONNECT_WAL_KEEPER", "1") == "1":
 
     hold_sqlite_wal_open()
 
+import logging  # noqa: E402
+from typing import Any  # noqa: E402
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import (  # noqa: E402
+    AllowedHostsOriginValidator,
+    OriginValidator,
+)
 
 from careconnect.routing import websocket_urlpatterns  # noqa: E402
+
+logger = logging.getLogger("careconnect.websocket")
+
+
+class LoggedOriginValidator(OriginValidator):
+    """channels' Origin check (ALLOWED_HOSTS), logging each refused handshake."""
+
+    def valid_origin(self, parsed_origin: Any) -> bool:
+        if super().valid_origin(parsed_origin):
+            return True
+        origin = f"{parsed_origin.scheme}://{parsed_origin.netloc}" if parsed_origin else None
+        logger.warning("websocket handshake refused: origin %r not allowed", origin)
+        return False
+
+
+def _origin_checked(app: Any) -> LoggedOriginValidator:
+    allowed = AllowedHostsOriginValidator(app).allowed_origins
+    return LoggedOriginValidator(app, allowed)
+
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": _origin_checked(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

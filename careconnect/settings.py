@@ -119,7 +119,13 @@ CHANNEL_LAYERS: dict[str, Any] = {
     "default": (
         {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": env_int("CHANNEL_CAPACITY", default=1000)},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "capacity": env_int("CHANNEL_CAPACITY", default=1000),
+                # Chat pushes carry message text; Redis may persist it (AOF/RDB): encrypt
+                # every layer message (Fernet) so no plaintext PHI reaches its disk.
+                "symmetric_encryption_keys": [SECRET_KEY],
+            },
         }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
@@ -145,10 +151,17 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Chat websocket limits (docs/chat-protocol.md): frame size, and a token bucket per socket.
+# Chat (docs/chat-protocol.md): websocket frame size; the per-user frame rate (sustained, and
+# the burst a window of BURST/PER_SECOND seconds admits), shared by all of a user's sockets.
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", default=64 * 1024)
 CHAT_RATE_PER_SECOND = env_int("CHAT_RATE_PER_SECOND", default=10)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", default=30)
+CHAT_EDIT_WINDOW_MINUTES = env_int("CHAT_EDIT_WINDOW_MINUTES", default=15)
+# A recipient who has not read a message after this long and has no socket open gets one email.
+CHAT_OFFLINE_NOTIFY_MINUTES = env_int("CHAT_OFFLINE_NOTIFY_MINUTES", default=10)
+# Presence counters expire this long after a process last refreshed them (a killed process).
+CHAT_PRESENCE_TTL_SECONDS = env_int("CHAT_PRESENCE_TTL_SECONDS", default=90)
+CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # How long times a doctor offers in chat (booking.offer_slots) stay held for the patient.
 BOOKING_OFFER_HOLD_MINUTES = env_int("BOOKING_OFFER_HOLD_MINUTES", default=120)
@@ -197,9 +210,12 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
 
-# Request bodies: 1 MB for JSON, DOCTOR_PHOTO_MAX_BYTES for the photo upload.
+# Request bodies: 1 MB for JSON; multipart up to MAX_UPLOAD_BYTES (a 10 MB chat attachment
+# and its form fields). Uploads stay in memory (FILE_UPLOAD_MAX_MEMORY_SIZE), also while the
+# ASGI handler spools the body: a health document never lands in a plaintext temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
-MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", default=3 * 1024 * 1024)
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", default=CHAT_ATTACHMENT_MAX_BYTES + 256 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 DOCTOR_PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 LANGUAGE_CODE = "en-us"
@@ -211,6 +227,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Sealed chat attachments (never served as static files: only GET /api/attachments/<id>/).
+CHAT_ATTACHMENT_DIR = Path(env("CHAT_ATTACHMENT_DIR", str(MEDIA_ROOT / "chat")))
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 
 # Encryption at rest: "kid:base64url-key,kid2:..." the first is active (DESIGN §5).
@@ -280,6 +298,9 @@ SPECTACULAR_SETTINGS = {
         "LanguageEnum": "careconnect.accounts.selectors.LANGUAGE_CHOICES",
         "ConsultModeEnum": ["online", "in_person"],
         "SlotModeEnum": ["online", "in_person", "both"],
+        "ConversationKindEnum": "chat.models.Conversation.Kind",
+        "MessageKindEnum": "chat.models.Message.Kind",
+        "KindEnum": "booking.models.ScheduleException.Kind",
     },
 }
 

@@ -48,6 +48,9 @@ class Conversation(models.Model):
     )
     data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
     last_seq = models.PositiveBigIntegerField(default=0)
+    last_change = models.PositiveBigIntegerField(
+        default=0, help_text="Counts every new or changed message (the `change` sync cursor)."
+    )
     last_activity_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -86,6 +89,9 @@ class Participant(models.Model):
     role = models.CharField(max_length=10, choices=ParticipantRole.choices)
     read_seq = models.PositiveBigIntegerField(default=0)
     delivered_seq = models.PositiveBigIntegerField(default=0)
+    notified_seq = models.PositiveBigIntegerField(
+        default=0, help_text="The last seq an offline email covered (one email per unread run)."
+    )
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -126,6 +132,9 @@ class Message(models.Model):
     state = models.CharField(max_length=10, choices=CardState.choices, blank=True)
     target_type = models.CharField(max_length=60, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
+    change = models.PositiveBigIntegerField(
+        default=0, help_text="The conversation's `last_change` when this row was last written."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -141,7 +150,72 @@ class Message(models.Model):
                 name="message_unique_client_id_per_sender",
             ),
         ]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="message_target")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="message_target"),
+            models.Index(fields=["conversation", "change"], name="message_change"),
+        ]
 
     def __str__(self) -> str:
         return f"Message {self.conversation_id}#{self.seq}"
+
+
+class AttachmentType(models.TextChoices):
+    """What uploads may be: decided by the file's first bytes, never by its name."""
+
+    JPEG = "image/jpeg", "JPEG image"
+    PNG = "image/png", "PNG image"
+    WEBP = "image/webp", "WebP image"
+    GIF = "image/gif", "GIF image"
+    PDF = "application/pdf", "PDF document"
+
+
+class Attachment(models.Model):
+    """A file sent with a text message. The bytes live in a file under
+    CHAT_ATTACHMENT_DIR named by the id, sealed (AES-256-GCM) with the conversation's data key
+    and bound to this row; the file name is sealed too (it can say what the file is about)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="attachments"
+    )
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    name_sealed = models.BinaryField(editable=False)
+    content_type = models.CharField(max_length=40, choices=AttachmentType.choices)
+    size = models.PositiveIntegerField(help_text="Plaintext bytes.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Attachment {self.id}"
+
+
+class ChatSettings(models.Model):
+    """A person's chat preferences (absent row = the defaults)."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="chat_settings"
+    )
+    show_presence = models.BooleanField(
+        default=True, help_text="Others see when this person is online and when last seen."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Chat settings of {self.user_id}"
+
+
+class CenterChatSettings(models.Model):
+    """What a center's care team promises in chat, shown on its conversations."""
+
+    center = models.OneToOneField(
+        MedicalCenter, on_delete=models.CASCADE, primary_key=True, related_name="chat_settings"
+    )
+    expected_reply = models.CharField(
+        max_length=120, blank=True, help_text='Shown in conversations: "Replies within 1 day".'
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Chat settings of center {self.center_id}"

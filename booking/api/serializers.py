@@ -216,6 +216,13 @@ class BookInput(StrictSerializer):
     reason = PlainTextField(required=False, allow_blank=True, max_length=500)
     doctor = serializers.UUIDField(required=False)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "patient" in attrs and "new_patient" in attrs:
+            raise serializers.ValidationError(
+                {"new_patient": ["Book for an existing patient or a new one, not both."]}
+            )
+        return attrs
+
 
 class RescheduleInput(StrictSerializer):
     slot = serializers.UUIDField()

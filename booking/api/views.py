@@ -474,5 +474,6 @@ class WaitlistApi(APIView):
 class LeaveWaitlistApi(APIView):
     @extend_schema(request=s.EmptyInput, responses={200: s.WaitlistOutput})
     def post(self, request: Request, entry_id: UUID) -> Response:
+        _valid(s.EmptyInput, request.data or {})
         entry = services.leave_waitlist(actor=_user(request), entry_id=entry_id)
         return Response(s.WaitlistOutput(entry).data)

@@ -68,6 +68,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin.")
     is_dependent = models.BooleanField(default=False)
+    registered_by_staff = models.BooleanField(
+        default=False,
+        help_text="Registered by center staff for a phoned-in patient (may lack an email).",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
     data_key = models.ForeignKey(DataKey, null=True, blank=True, on_delete=models.SET_NULL)
@@ -86,8 +90,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.CheckConstraint(
-                condition=Q(is_dependent=True) | Q(email__isnull=False),
-                name="user_has_email_unless_dependent",
+                condition=Q(is_dependent=True)
+                | Q(registered_by_staff=True)
+                | Q(email__isnull=False),
+                name="user_has_email_unless_dependent_or_staff_registered",
             ),
         ]
 

@@ -306,7 +306,9 @@ def register_patient_by_staff(
             "An account with this email already exists: ask the patient to book, or pick them "
             "from your patients."
         )
-    user = User(first_name=first_name, last_name=last_name, email=normalized)
+    user = User(
+        first_name=first_name, last_name=last_name, email=normalized, registered_by_staff=True
+    )
     user.set_unusable_password()
     try:
         with transaction.atomic():

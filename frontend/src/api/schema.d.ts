@@ -153,6 +153,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/attachments/{attachment_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["attachments_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/confirm-email/": {
         parameters: {
             query?: never;
@@ -437,6 +453,22 @@ export interface paths {
         patch: operations["centers_booking_policy_partial_update"];
         trace?: never;
     };
+    "/api/centers/{center_id}/chat-settings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["centers_chat_settings_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["centers_chat_settings_partial_update"];
+        trace?: never;
+    };
     "/api/centers/{center_id}/invitations/": {
         parameters: {
             query?: never;
@@ -467,6 +499,118 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/chat/settings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["chat_settings_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["chat_settings_partial_update"];
+        trace?: never;
+    };
+    "/api/conversations/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["conversations_list"];
+        put?: never;
+        post: operations["conversations_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{conversation_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["conversations_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{conversation_id}/actions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["conversations_actions_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{conversation_id}/attachments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["conversations_attachments_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{conversation_id}/messages/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["conversations_messages_list"];
+        put?: never;
+        post: operations["conversations_messages_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{conversation_id}/messages/{message_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["conversations_messages_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["conversations_messages_partial_update"];
         trace?: never;
     };
     "/api/doctor-profile/": {
@@ -920,6 +1064,15 @@ export interface components {
             expires_at: string | null;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        ActionInputRequest: {
+            /** Format: uuid */
+            client_id: string;
+            action: string;
+            payload: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         Address: {
             /** @default  */
             line1: string;
@@ -1005,6 +1158,27 @@ export interface components {
             id: string;
             name: string;
         };
+        AttachmentInputRequest: {
+            /**
+             * Format: binary
+             * @description A JPEG, PNG, WebP or GIF image or a PDF (by content), at most 10 MB.
+             */
+            file: string;
+            /** Format: uuid */
+            client_id: string;
+            /**
+             * @description A caption.
+             * @default
+             */
+            body: string;
+        };
+        AttachmentOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            content_type: components["schemas"]["ContentTypeEnum"];
+            size: number;
+        };
         BackupCodesOutput: {
             backup_codes: string[];
         };
@@ -1020,6 +1194,11 @@ export interface components {
             /** Format: uuid */
             doctor?: string;
         };
+        CenterChatSettingsOutput: {
+            /** Format: uuid */
+            center: string;
+            expected_reply: string;
+        };
         CenterOutput: {
             /** Format: uuid */
             id: string;
@@ -1032,6 +1211,9 @@ export interface components {
             longitude: string | null;
             phone: string;
             timezone: string;
+        };
+        ChatSettingsOutput: {
+            show_presence: boolean;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         Condition: {
@@ -1054,6 +1236,49 @@ export interface components {
          * @enum {string}
          */
         ConsultModeEnum: "online" | "in_person";
+        /**
+         * @description * `image/jpeg` - JPEG image
+         *     * `image/png` - PNG image
+         *     * `image/webp` - WebP image
+         *     * `image/gif` - GIF image
+         *     * `application/pdf` - PDF document
+         * @enum {string}
+         */
+        ContentTypeEnum: "image/jpeg" | "image/png" | "image/webp" | "image/gif" | "application/pdf";
+        ConversationDoctorOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: uuid */
+            user: string;
+        };
+        /**
+         * @description * `doctor` - With a doctor
+         *     * `care_team` - With a center's care team
+         * @enum {string}
+         */
+        ConversationKindEnum: "doctor" | "care_team";
+        ConversationOutput: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["ConversationKindEnum"];
+            readonly patient: components["schemas"]["ConversationPersonOutput"];
+            readonly doctor: components["schemas"]["ConversationDoctorOutput"] | null;
+            readonly center: components["schemas"]["ConversationPersonOutput"];
+            readonly expected_reply: string | null;
+            last_seq: number;
+            last_change: number;
+            /** Format: date-time */
+            last_activity_at: string;
+            readonly unread: number;
+            readonly read_seq: number;
+            readonly participants: components["schemas"]["ParticipantOutput"][];
+        };
+        ConversationPersonOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         DependentInputRequest: {
             first_name: string;
@@ -1312,6 +1537,45 @@ export interface components {
             /** @default  */
             frequency: string;
         };
+        /**
+         * @description * `text` - Text
+         *     * `action` - Action card
+         *     * `system` - System
+         * @enum {string}
+         */
+        MessageKindEnum: "text" | "action" | "system";
+        /** @description API.md's MESSAGE (rendered by chat.services.message_frame). */
+        MessageOutput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversation: string;
+            seq: number;
+            /** @description The conversation's change counter at the last write. */
+            change: number;
+            /** Format: uuid */
+            sender: string | null;
+            /**
+             * Format: uuid
+             * @description The patient a family member wrote for.
+             */
+            acting_for: string | null;
+            kind: components["schemas"]["MessageKindEnum"];
+            body?: string;
+            /** Format: date-time */
+            edited_at?: string | null;
+            deleted?: boolean;
+            attachments?: components["schemas"]["AttachmentOutput"][];
+            action?: string;
+            payload?: {
+                [key: string]: unknown;
+            };
+            state?: components["schemas"]["StateEnum"];
+            /** Format: uuid */
+            client_id?: string;
+            /** Format: date-time */
+            created_at: string;
+        };
         MfaSetupOutput: {
             secret: string;
             otpauth_uri: string;
@@ -1356,9 +1620,50 @@ export interface components {
             expires_at: string;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        OpenConversationInputRequest: {
+            /**
+             * Format: uuid
+             * @description A conversation with this doctor.
+             */
+            doctor?: string;
+            /**
+             * Format: uuid
+             * @description A conversation with this center's care team.
+             */
+            center?: string;
+            /**
+             * Format: uuid
+             * @description For whom (a proxy's patient; staff name their patient).
+             */
+            patient?: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         OtpInputRequest: {
             otp: string;
         };
+        ParticipantOutput: {
+            /** Format: uuid */
+            user: string;
+            name: string;
+            role: components["schemas"]["ParticipantOutputRoleEnum"];
+            /** @description Messages up to this seq are read. */
+            read_seq: number;
+            /** @description Messages up to this seq are delivered. */
+            delivered_seq: number;
+            /** @description null: they hide it. */
+            online: boolean | null;
+            /** Format: date-time */
+            last_seen: string | null;
+        };
+        /**
+         * @description * `patient` - Patient
+         *     * `proxy` - Family member
+         *     * `doctor` - Doctor
+         *     * `nurse` - Nurse
+         *     * `staff` - Center staff
+         * @enum {string}
+         */
+        ParticipantOutputRoleEnum: "patient" | "proxy" | "doctor" | "nurse" | "staff";
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PasswordInputRequest: {
             password: string;
@@ -1370,6 +1675,11 @@ export interface components {
         };
         PasswordResetOutput: {
             password_reset: boolean;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        PatchedCenterChatSettingsInputRequest: {
+            /** @description e.g. "Replies within 1 business day". */
+            expected_reply?: string;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PatchedCenterInputRequest: {
@@ -1384,6 +1694,11 @@ export interface components {
             timezone?: string;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        PatchedChatSettingsInputRequest: {
+            /** @description Others see when you are online and when you were last seen. */
+            show_presence?: boolean;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PatchedDoctorProfileInputRequest: {
             specialties?: string[];
             bio?: string;
@@ -1391,6 +1706,11 @@ export interface components {
             fee_online?: components["schemas"]["MoneyRequest"] | null;
             fee_in_person?: components["schemas"]["MoneyRequest"] | null;
             license_number?: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        PatchedEditInputRequest: {
+            /** @description At most 10000 characters. */
+            body?: string;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PatchedPolicyInputRequest: {
@@ -1619,6 +1939,13 @@ export interface components {
          * @enum {string}
          */
         ScopeEnum: "book" | "message" | "pay" | "view_records";
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        SendInputRequest: {
+            /** Format: uuid */
+            client_id: string;
+            /** @description At most 10000 characters. */
+            body: string;
+        };
         /**
          * @description * `mild` - mild
          *     * `moderate` - moderate
@@ -1688,6 +2015,15 @@ export interface components {
          * @enum {string}
          */
         StaffRoleEnum: "doctor" | "nurse";
+        /**
+         * @description * `open` - Open
+         *     * `completed` - Completed
+         *     * `cancelled` - Cancelled
+         *     * `expired` - Expired
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        StateEnum: "open" | "completed" | "cancelled" | "expired" | "failed";
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         TokenInputRequest: {
             token: string;
@@ -1979,6 +2315,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewOutput"];
+                };
+            };
+        };
+    };
+    attachments_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, with its own Content-Type (an image or a PDF). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
                 };
             };
         };
@@ -2372,6 +2730,52 @@ export interface operations {
             };
         };
     };
+    centers_chat_settings_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                center_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CenterChatSettingsOutput"];
+                };
+            };
+        };
+    };
+    centers_chat_settings_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                center_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedCenterChatSettingsInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CenterChatSettingsOutput"];
+                };
+            };
+        };
+    };
     centers_invitations_list: {
         parameters: {
             query?: never;
@@ -2435,6 +2839,286 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StaffOutput"][];
+                };
+            };
+        };
+    };
+    chat_settings_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSettingsOutput"];
+                };
+            };
+        };
+    };
+    chat_settings_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedChatSettingsInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSettingsOutput"];
+                };
+            };
+        };
+    };
+    conversations_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description unread: with unread messages; care_team / doctor: by kind.
+                 *
+                 *     * `unread` - unread
+                 *     * `care_team` - care_team
+                 *     * `doctor` - doctor
+                 */
+                filter?: "unread" | "care_team" | "doctor";
+                limit?: number;
+                /** @description Only this patient's. */
+                patient?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOutput"][];
+                };
+            };
+        };
+    };
+    conversations_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OpenConversationInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOutput"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOutput"];
+                };
+            };
+        };
+    };
+    conversations_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOutput"];
+                };
+            };
+        };
+    };
+    conversations_actions_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOutput"];
+                };
+            };
+        };
+    };
+    conversations_attachments_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["AttachmentInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOutput"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOutput"];
+                };
+            };
+        };
+    };
+    conversations_messages_list: {
+        parameters: {
+            query?: {
+                before_seq?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOutput"][];
+                };
+            };
+        };
+    };
+    conversations_messages_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOutput"];
+                };
+            };
+        };
+    };
+    conversations_messages_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOutput"];
+                };
+            };
+        };
+    };
+    conversations_messages_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedEditInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOutput"];
                 };
             };
         };
