@@ -180,11 +180,6 @@ def open_reason(appointment: Appointment) -> str:
     ).decode()
 
 
-def _require_staff(actor: User, doctor: DoctorProfile) -> None:
-    if not selectors.is_center_staff(actor, doctor.center_id):
-        raise NotFoundError()
-
-
 def _require_schedule_manager(actor: User, doctor: DoctorProfile) -> None:
     if not selectors.may_manage_schedule(actor, doctor):
         if selectors.is_center_staff(actor, doctor.center_id):
@@ -671,7 +666,7 @@ def update_booking_policy(*, actor: User, center_id: UUID, data: dict[str, Any])
     policy, _ = BookingPolicy.objects.select_for_update().get_or_create(center=center)
     for name, value in data.items():
         setattr(policy, name, value)
-    policy.save()
+    policy.save(update_fields=[*data.keys(), "updated_at"])
     record(
         actor=actor,
         action="booking.policy.update",

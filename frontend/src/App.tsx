@@ -1,5 +1,5 @@
 import { QueryClientProvider } from '@tanstack/react-query';
-import { useState } from 'react';
+import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { BrowserRouter, Route, Routes } from 'react-router-dom';
 import { createQueryClient } from './api/queryClient';
 import { CenterPage } from './features/admin/CenterPage';
@@ -19,6 +19,28 @@ import { SecurityPage } from './features/security/SecurityPage';
 import { AppLayout } from './layout/AppLayout';
 import { PublicLayout } from './layout/PublicLayout';
 import { RequireAuth, RequireRole } from './layout/RequireAuth';
+import { LoadingState } from './components';
+
+// Booking and schedule pages load on first use (their own chunks).
+const DoctorSearchPage = lazy(() =>
+  import('./features/directory/DoctorSearchPage').then((m) => ({ default: m.DoctorSearchPage })),
+);
+const DoctorPage = lazy(() =>
+  import('./features/directory/DoctorPage').then((m) => ({ default: m.DoctorPage })),
+);
+const AppointmentsPage = lazy(() =>
+  import('./features/booking/AppointmentsPage').then((m) => ({ default: m.AppointmentsPage })),
+);
+const SchedulePage = lazy(() =>
+  import('./features/schedule/SchedulePage').then((m) => ({ default: m.SchedulePage })),
+);
+const DoctorWeekPage = lazy(() =>
+  import('./features/schedule/DoctorWeekPage').then((m) => ({ default: m.DoctorWeekPage })),
+);
+
+function Lazy({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<LoadingState />}>{children}</Suspense>;
+}
 
 /** Providers and routes only. */
 export function App() {
@@ -67,6 +89,52 @@ export function App() {
               element={
                 <RequireRole role="doctor">
                   <DoctorProfilePage />
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/doctors"
+              element={
+                <Lazy>
+                  <DoctorSearchPage />
+                </Lazy>
+              }
+            />
+            <Route
+              path="/doctors/:id"
+              element={
+                <Lazy>
+                  <DoctorPage />
+                </Lazy>
+              }
+            />
+            <Route
+              path="/appointments"
+              element={
+                <RequireRole role="patient">
+                  <Lazy>
+                    <AppointmentsPage />
+                  </Lazy>
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/schedule"
+              element={
+                <RequireRole role={['center_admin', 'doctor']}>
+                  <Lazy>
+                    <SchedulePage />
+                  </Lazy>
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/week"
+              element={
+                <RequireRole role={['doctor', 'center_admin']}>
+                  <Lazy>
+                    <DoctorWeekPage />
+                  </Lazy>
                 </RequireRole>
               }
             />

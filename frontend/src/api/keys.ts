@@ -13,4 +13,22 @@ export const queryKeys = {
   doctorProfile: ['doctor-profile'] as const,
   specialties: ['specialties'] as const,
   languages: ['languages'] as const,
+  doctors: (query: string) => ['doctors', 'search', query] as const,
+  doctor: (doctorId: string) => ['doctors', doctorId] as const,
+  /** Prefix of every slot list (invalidated after any booking change). */
+  slotsAll: ['slots'] as const,
+  slots: (doctorId: string, from: string, to: string) => ['slots', doctorId, from, to] as const,
+  /** Prefix of every appointment list. */
+  appointmentsAll: ['appointments'] as const,
+  appointments: (when: string, patientId: string | null) =>
+    ['appointments', when, patientId ?? 'me'] as const,
+  waitlistAll: ['waitlist'] as const,
+  rules: (doctorId: string) => ['schedules', doctorId, 'rules'] as const,
+  exceptions: (doctorId: string) => ['schedules', doctorId, 'exceptions'] as const,
+  conflicts: (doctorId: string) => ['schedules', doctorId, 'conflicts'] as const,
+  schedulesAll: ['schedules'] as const,
+  doctorWeekAll: ['doctor-week'] as const,
+  doctorWeek: (doctorId: string, start: string) => ['doctor-week', doctorId, start] as const,
+  doctorPatients: (doctorId: string, q: string) => ['doctor-patients', doctorId, q] as const,
+  centerDoctors: (centerId: string) => ['centers', centerId, 'doctors'] as const,
 };

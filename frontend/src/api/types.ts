@@ -85,3 +85,46 @@ export type DoctorProfileUpdate = Schemas['PatchedDoctorProfileInputRequest'];
 
 export type Language = Schemas['LanguageOutput'];
 export type DoctorProfile = Schemas['DoctorProfileOutput'];
+
+// ------------------------------------------------------------------ directory and booking
+
+export type ConsultMode = Schemas['ConsultModeEnum'];
+export type SlotMode = Schemas['SlotModeEnum'];
+export type AppointmentStatus = Schemas['AppointmentOutputStatusEnum'];
+export type WaitlistStatus = Schemas['WaitlistOutputStatusEnum'];
+export type ExceptionKind = Schemas['KindEnum'];
+
+export type DoctorFees = Schemas['FeesOutput'];
+export type NextAvailable = Schemas['NextSlotOutput'];
+/** A search result of GET /api/doctors/. */
+export type DoctorCard = Schemas['DoctorCardOutput'];
+export type DoctorSearchResult = Schemas['DoctorPageOutput'];
+/** GET /api/doctors/{id}/. */
+export type Doctor = Schemas['DoctorDetailOutput'];
+export type Review = Schemas['ReviewOutput'];
+export type Slot = Schemas['SlotOutput'];
+
+/** `{id, name}` of a patient or of who booked. */
+export type NamedRef = Schemas['AppointmentPersonOutput'];
+export type AppointmentDoctor = Schemas['DoctorLiteOutput'];
+export type Appointment = Schemas['AppointmentOutput'];
+export type AppointmentCreate = Schemas['BookInputRequest'];
+export type NewPatient = Schemas['NewPatientInputRequest'];
+export type RescheduleInput = Schemas['RescheduleInputRequest'];
+export type ReviewCreate = Schemas['ReviewInputRequest'];
+
+export type WaitlistOffer = Schemas['OfferOutput'];
+export type WaitlistEntry = Schemas['WaitlistOutput'];
+export type WaitlistCreate = Schemas['WaitlistInputRequest'];
+
+export type Rule = Schemas['RuleOutput'];
+export type RuleInput = Schemas['RuleInputRequest'];
+export type RulePreviewInput = Schemas['PreviewInputRequest'];
+export type ScheduleException = Schemas['ExceptionOutput'];
+export type ScheduleExceptionCreate = Schemas['ExceptionInputRequest'];
+export type ScheduleChange = Schemas['ScheduleChangeOutput'];
+export type SchedulePreview = Schemas['PreviewOutput'];
+export type DoctorWeek = Schemas['WeekOutput'];
+/** An entry of GET /api/doctor/patients/. */
+export type DoctorPatient = Schemas['AppointmentPersonOutput'];
+export type BookingPolicy = Schemas['PolicyOutput'];

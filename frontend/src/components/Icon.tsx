@@ -7,6 +7,9 @@ const PATHS = {
   person: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 9a7 7 0 0 1 14 0',
   doctor: 'M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM5 21a7 7 0 0 1 14 0M12 15v4m-2-2h4',
   building: 'M4 21V5l8-2v18M12 8h8v13M7 8h2m-2 4h2m-2 4h2m6-4h2m-2 4h2M2 21h20',
+  search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zm5-2l5 5',
+  calendar: 'M4 6h16v15H4zM4 10h16M8 3v4m8-4v4',
+  clock: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zm0-14v5l3 2',
 } as const;
 
 export type IconName = keyof typeof PATHS;

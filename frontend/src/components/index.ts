@@ -2,7 +2,7 @@ export { Alert, ErrorAlert, errorMessage, fieldError } from './Alert';
 export { Badge } from './Badge';
 export { Button, ButtonLink } from './Button';
 export { Card } from './Card';
-export { ConfirmDialog } from './Dialog';
+export { ConfirmDialog, Dialog } from './Dialog';
 export { EmptyState } from './EmptyState';
 export { ErrorState } from './ErrorState';
 export { Checkbox, Select, TextArea, TextInput, type SelectOption } from './Field';

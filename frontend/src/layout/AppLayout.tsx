@@ -12,10 +12,20 @@ import { UserMenu } from './UserMenu';
 
 function navItems(me: Me): { to: string; label: string }[] {
   const items = [{ to: '/', label: 'Home' }];
-  items.push({ to: '/profile', label: hasRole(me, 'patient') ? 'Health profile' : 'Profile' });
-  if (hasRole(me, 'patient')) items.push({ to: '/family', label: 'Family' });
-  if (hasRole(me, 'doctor')) items.push({ to: '/doctor-profile', label: 'Public profile' });
-  if (hasRole(me, 'center_admin') && me.center) items.push({ to: '/center', label: 'My center' });
+  const isPatient = hasRole(me, 'patient');
+  const isDoctor = hasRole(me, 'doctor');
+  const isAdmin = hasRole(me, 'center_admin') && !!me.center;
+  if (isPatient) {
+    items.push({ to: '/doctors', label: 'Find a doctor' });
+    items.push({ to: '/appointments', label: 'Appointments' });
+  }
+  if (isDoctor) items.push({ to: '/week', label: 'My week' });
+  else if (isAdmin) items.push({ to: '/week', label: 'Doctor week' });
+  if (isDoctor || isAdmin) items.push({ to: '/schedule', label: 'Schedule' });
+  items.push({ to: '/profile', label: isPatient ? 'Health profile' : 'Profile' });
+  if (isPatient) items.push({ to: '/family', label: 'Family' });
+  if (isDoctor) items.push({ to: '/doctor-profile', label: 'Public profile' });
+  if (isAdmin) items.push({ to: '/center', label: 'My center' });
   items.push({ to: '/security', label: 'Security' });
   return items;
 }

@@ -37,19 +37,29 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
+function asList(role: Role | Role[]): Role[] {
+  return Array.isArray(role) ? role : [role];
+}
+
 const ROLE_PAGE_TEXT: Partial<Record<Role, string>> = {
   patient: 'This page is for patient accounts.',
   doctor: 'This page is for doctors.',
   center_admin: 'This page is for center administrators.',
 };
 
-/** A page only some roles can use; others see an explanation rather than a broken page. */
-export function RequireRole({ role, children }: { role: Role; children: ReactNode }) {
+/**
+ * A page only some roles can use (any one of `role`); others see an explanation rather than a
+ * broken page.
+ */
+export function RequireRole({ role, children }: { role: Role | Role[]; children: ReactNode }) {
   const { data: me } = useMe();
-  if (hasRole(me, role)) return <>{children}</>;
+  const roles = asList(role);
+  if (roles.some((r) => hasRole(me, r))) return <>{children}</>;
+  const text =
+    roles.length === 1 && roles[0] ? ROLE_PAGE_TEXT[roles[0]] : 'This page is for clinic staff.';
   return (
     <Page title="Not available" heading="This page isn't available to you">
-      <p>{ROLE_PAGE_TEXT[role] ?? 'Your account cannot use this page.'}</p>
+      <p>{text ?? 'Your account cannot use this page.'}</p>
       <ButtonLink to="/">Go to home</ButtonLink>
     </Page>
   );

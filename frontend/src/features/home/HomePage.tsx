@@ -32,6 +32,18 @@ function tilesFor(me: Me): Tile[] {
   if (hasRole(me, 'patient')) {
     tiles.push(
       {
+        to: '/doctors',
+        title: 'Find a doctor',
+        text: 'Search by specialty, place, language or price, and book a time.',
+        icon: 'search',
+      },
+      {
+        to: '/appointments',
+        title: 'Appointments',
+        text: 'Upcoming and past visits: reschedule, cancel, add to your calendar.',
+        icon: 'calendar',
+      },
+      {
         to: '/profile',
         title: 'Profile and health summary',
         text: 'Your details, allergies, conditions and medications.',
@@ -51,6 +63,22 @@ function tilesFor(me: Me): Tile[] {
       text: 'Your contact details.',
       icon: 'person',
     });
+  }
+  if (hasRole(me, 'doctor') || (hasRole(me, 'center_admin') && me.center)) {
+    tiles.push(
+      {
+        to: '/week',
+        title: hasRole(me, 'doctor') ? 'My week' : 'Doctor week',
+        text: 'Appointments and free times day by day; book phoned-in patients.',
+        icon: 'clock',
+      },
+      {
+        to: '/schedule',
+        title: 'Schedule',
+        text: 'Weekly availability, time off and extra hours.',
+        icon: 'calendar',
+      },
+    );
   }
   if (hasRole(me, 'doctor')) {
     tiles.push({
