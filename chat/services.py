@@ -1058,7 +1058,7 @@ def notify_unread(*, conversation_id: UUID | str, user_id: UUID | str) -> bool:
         body=(
             f"Hello {user.first_name},\n\n"
             f"You have a new message from {who} on CareConnect.\n\n"
-            f"Read it here: {app_link(f'/chat/{conversation.id}')}\n\n"
+            f"Read it here: {app_link(f'/messages/{conversation.id}')}\n\n"
             "For your privacy, messages are only shown in the app.\n"
         ),
         kind="chat.unread",

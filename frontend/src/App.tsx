@@ -1,6 +1,6 @@
 import { QueryClientProvider } from '@tanstack/react-query';
 import { lazy, Suspense, useState, type ReactNode } from 'react';
-import { BrowserRouter, Route, Routes } from 'react-router-dom';
+import { BrowserRouter, Navigate, Route, Routes, useParams } from 'react-router-dom';
 import { createQueryClient } from './api/queryClient';
 import { CenterPage } from './features/admin/CenterPage';
 import { StaffAcceptPage } from './features/admin/StaffAcceptPage';
@@ -37,6 +37,20 @@ const SchedulePage = lazy(() =>
 const DoctorWeekPage = lazy(() =>
   import('./features/schedule/DoctorWeekPage').then((m) => ({ default: m.DoctorWeekPage })),
 );
+
+// Chat pages (their own chunk; the socket itself lives in the layout).
+const InboxPage = lazy(() =>
+  import('./features/chat/InboxPage').then((m) => ({ default: m.InboxPage })),
+);
+const ConversationPage = lazy(() =>
+  import('./features/chat/ConversationPage').then((m) => ({ default: m.ConversationPage })),
+);
+
+/** Old links (the offline-message email) point at /chat/<id>. */
+function ChatRedirect() {
+  const { id = '' } = useParams();
+  return <Navigate to={id ? `/messages/${id}` : '/messages'} replace />;
+}
 
 function Lazy({ children }: { children: ReactNode }) {
   return <Suspense fallback={<LoadingState />}>{children}</Suspense>;
@@ -138,6 +152,23 @@ export function App() {
                 </RequireRole>
               }
             />
+            <Route
+              path="/messages"
+              element={
+                <Lazy>
+                  <InboxPage />
+                </Lazy>
+              }
+            />
+            <Route
+              path="/messages/:id"
+              element={
+                <Lazy>
+                  <ConversationPage />
+                </Lazy>
+              }
+            />
+            <Route path="/chat/:id" element={<ChatRedirect />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -218,7 +218,7 @@ def test_an_offline_recipient_gets_one_email_naming_the_sender_never_the_content
     email = mail.outbox[0]
     assert email.to == [chat.patient.email]
     assert f"Dr {chat.doctor.full_name}" in email.body
-    assert f"/chat/{chat.conversation.id}" in email.body
+    assert f"/messages/{chat.conversation.id}" in email.body
     assert "blood sugar" not in f"{email.subject} {email.body}"
     # more messages in the same unread run: no second email
     _unread_email_flow(chat, django_capture_on_commit_callbacks)

@@ -31,4 +31,11 @@ export const queryKeys = {
   doctorWeek: (doctorId: string, start: string) => ['doctor-week', doctorId, start] as const,
   doctorPatients: (doctorId: string, q: string) => ['doctor-patients', doctorId, q] as const,
   centerDoctors: (centerId: string) => ['centers', centerId, 'doctors'] as const,
+  /** Prefix of every chat inbox list and conversation (refetched as pushes arrive). */
+  conversationsAll: ['conversations'] as const,
+  conversations: (query: string) => ['conversations', 'list', query] as const,
+  conversation: (conversationId: string) => ['conversations', 'detail', conversationId] as const,
+  /** REST history pages of a conversation (the live timeline is the chat socket's). */
+  chatHistory: (conversationId: string) => ['chat-history', conversationId] as const,
+  chatSettings: ['chat-settings'] as const,
 };

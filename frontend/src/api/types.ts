@@ -128,3 +128,19 @@ export type DoctorWeek = Schemas['WeekOutput'];
 /** An entry of GET /api/doctor/patients/. */
 export type DoctorPatient = Schemas['AppointmentPersonOutput'];
 export type BookingPolicy = Schemas['PolicyOutput'];
+
+// ------------------------------------------------------------------ chat
+
+export type ConversationKind = Schemas['ConversationKindEnum'];
+/** An inbox entry: GET /api/conversations/ and /api/conversations/{id}/. */
+export type Conversation = Schemas['ConversationOutput'];
+export type ConversationParticipant = Schemas['ParticipantOutput'];
+export type ParticipantRole = Schemas['ParticipantOutputRoleEnum'];
+export type ConversationOpen = Schemas['OpenConversationInputRequest'];
+/** API.md's MESSAGE (REST history and every websocket frame that carries one). */
+export type ChatMessage = Schemas['MessageOutput'];
+export type ChatAttachment = Schemas['AttachmentOutput'];
+export type AttachmentContentType = Schemas['ContentTypeEnum'];
+export type CardState = Schemas['StateEnum'];
+export type ChatSettings = Schemas['ChatSettingsOutput'];
+export type CenterChatSettings = Schemas['CenterChatSettingsOutput'];

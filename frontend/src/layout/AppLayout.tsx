@@ -6,12 +6,14 @@ import { ActingForBanner } from '../features/acting-for/ActingForBanner';
 import { ActingForProvider, useActingFor } from '../features/acting-for/ActingForContext';
 import { ActingForSwitcher } from '../features/acting-for/ActingForSwitcher';
 import { useCurrentUser } from '../features/auth/session';
+import { ChatProvider } from '../features/chat/ChatProvider';
 import { hasRole } from '../lib/roles';
 import { Brand } from './Brand';
 import { UserMenu } from './UserMenu';
 
 function navItems(me: Me): { to: string; label: string }[] {
   const items = [{ to: '/', label: 'Home' }];
+  items.push({ to: '/messages', label: 'Messages' });
   const isPatient = hasRole(me, 'patient');
   const isDoctor = hasRole(me, 'doctor');
   const isAdmin = hasRole(me, 'center_admin') && !!me.center;
@@ -95,7 +97,9 @@ export function AppLayout() {
   const me = useCurrentUser();
   return (
     <ActingForProvider me={me}>
-      <Shell me={me} />
+      <ChatProvider key={me.id} me={me}>
+        <Shell me={me} />
+      </ChatProvider>
     </ActingForProvider>
   );
 }

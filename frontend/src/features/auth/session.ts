@@ -3,6 +3,7 @@ import { api, isApiError } from '../../api/client';
 import { queryKeys } from '../../api/keys';
 import type { LoginInput, Me } from '../../api/types';
 import { clearActingFor } from '../acting-for/storage';
+import { clearChatStorage } from '../../realtime/chatSocket';
 
 export async function fetchMe(): Promise<Me | null> {
   try {
@@ -50,6 +51,7 @@ export function useLogout() {
     },
     onSuccess: () => {
       clearActingFor();
+      clearChatStorage(); // drafts and unsent messages may hold health information
       queryClient.removeQueries();
       queryClient.setQueryData(queryKeys.me, null);
     },

@@ -25,6 +25,7 @@ import {
 import { useActingFor } from '../acting-for/ActingForContext';
 import { isScopeMissing, useAccessEnded } from '../acting-for/useAccessEnded';
 import { useCurrentUser } from '../auth/session';
+import { MessageDoctorButton } from '../chat/MessageButton';
 import { useDoctor } from '../directory/api';
 import {
   appointmentIcsUrl,
@@ -389,6 +390,12 @@ function AppointmentItem({
             Leave a review{about}
           </Button>
         )}
+        <MessageDoctorButton
+          doctorId={appointment.doctor.id}
+          patientId={appointment.patient.id}
+          label="Message the doctor"
+          context={`${appointment.doctor.name} about the appointment on ${when}`}
+        />
       </ActionRow>
     </li>
   );
