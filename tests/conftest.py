@@ -5,12 +5,22 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from channels.layers import channel_layers
 from django.core.cache import cache
 from django.test import Client
 
 from careconnect.celery import app as celery_app
 from careconnect.crypto.services import clear_key_cache
 from tests.factories import PASSWORD, make_doctor, make_patient, make_staff
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    # Each async test runs in its own event loop; channels-redis binds its locks to the loop
+    # that first used them, so every test gets a new layer object (the Redis data is shared).
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)
