@@ -121,12 +121,32 @@ typecheck: python $(FRONTEND)/node_modules/.package-lock.json
 	$(VENV)/bin/mypy .
 	npm --prefix $(FRONTEND) run typecheck
 
-# Every benchmark is bench/<name>_bench.py; each writes bench/results/<name>.json.
+# Every benchmark is bench/<name>_bench.py; each writes bench/results/<name>.json (embedded
+# default). BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432 also runs the booking benchmarks
+# on PostgreSQL, each in a database of its own (careconnect_bench_<name>: dropped, created,
+# dropped again), writing bench/results/<name>-postgresql.json.
+BENCH_POSTGRES ?=
+BENCH_ON_POSTGRES := booking_contention booking_search
+# bench/chat_bench.py (in the loop below) needs PostgreSQL and Redis: it uses BENCH_POSTGRES
+# (database careconnect_bench_chat: dropped, created, dropped again) and BENCH_REDIS (a Redis
+# database other than 0, flushed, e.g. redis://127.0.0.1:6379/15); without both it writes a
+# "skipped" bench/results/chat.json.
+BENCH_REDIS ?=
+export BENCH_POSTGRES BENCH_REDIS
+
 bench: python
 	@mkdir -p bench/results
 	@for b in bench/*_bench.py; do \
 		echo "==> $$b"; $(PY) -m "bench.$$(basename "$$b" .py)"; \
 	done
+	@if [ -n "$(BENCH_POSTGRES)" ]; then \
+		for b in $(BENCH_ON_POSTGRES); do \
+			echo "==> bench/$${b}_bench.py on PostgreSQL"; \
+			$(PY) -m "bench.$${b}_bench" --database-url "$(BENCH_POSTGRES)/careconnect_bench_$$b"; \
+		done; \
+	else \
+		echo "(BENCH_POSTGRES not set: booking benchmarks ran on the embedded default only)"; \
+	fi
 
 # Build outputs and caches only: var/ (database, local key ring, mail) is kept on purpose,
 # deleting the key ring would make the encrypted data in var/ unreadable.

@@ -809,6 +809,10 @@ def book_slot(
 ) -> Appointment:
     """Book a slot. The slot lock orders claimants of one slot (so holds are honoured); the
     database's constraint decides who gets the slot: the loser gets 409 `slot_taken`."""
+    # Fail fast for the many losers of a popular slot: one indexed read, no lock wait and no
+    # write. Only a shortcut: a slot that looks free here is still decided by the constraint.
+    if Appointment.objects.filter(selectors.LIVE, slot_id=slot_id).exists():
+        raise SlotTakenError()
     slot = selectors.lock_slot(slot_id=slot_id)
     if doctor_id is not None and slot.doctor_id != doctor_id:
         raise WrongDoctorError()

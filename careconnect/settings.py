@@ -120,7 +120,10 @@ CHANNEL_LAYERS: dict[str, Any] = {
         {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, the same as the
+                # layer's blocking BZPOPMIN: an idle receive then raises TimeoutError and
+                # daphne closes that socket with 1011 (channels_redis#422). Read longer.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "capacity": env_int("CHANNEL_CAPACITY", default=1000),
                 # Chat pushes carry message text; Redis may persist it (AOF/RDB): encrypt
                 # every layer message (Fernet) so no plaintext PHI reaches its disk.
