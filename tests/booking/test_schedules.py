@@ -331,8 +331,8 @@ def test_patching_a_rule_away_from_a_booked_appointment_keeps_it_and_lists_the_c
     assert local_times(day_slots(make_api(), profile, day)) == ["10:00", "10:30", "11:00", "11:30"]
     other = signed_in(make_api(), make_patient())
     taken = other.post("/api/appointments/", {"slot": str(appointment.slot_id), "mode": "online"})
-    assert taken.status_code == 400, taken.content
-    assert taken.json()["error"]["code"] == "slot_not_bookable"
+    assert taken.status_code == 409, taken.content  # still held by the kept appointment
+    assert taken.json()["error"]["code"] == "slot_taken"
     assert Appointment.objects.filter(slot_id=appointment.slot_id).count() == 1
 
 
