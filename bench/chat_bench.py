@@ -748,19 +748,23 @@ def summarise(
     }
 
 
-def run_idle(box: Sandbox, seeded: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """K authenticated sockets held open on one daphne process: its RSS growth per socket."""
+def run_idle(
+    box: Sandbox, seeded: dict[str, Any], args: argparse.Namespace, app: str, members: Path
+) -> dict[str, Any]:
+    """K sockets (authenticated, for ours) held open on one daphne process: its RSS growth
+    per socket. The relay's number is what daphne and channels cost by themselves."""
     people = seeded["idle"][: args.idle_sockets]
     warm, rest = people[:IDLE_WARM], people[IDLE_WARM:]
-    with serve_chat(box, processes=1) as running:
-        common = {"mode": "idle", "app": "chat", "port": running.port}
+    server = serve_relay(box, 1, members) if app == "relay" else serve_chat(box, processes=1)
+    with server as running:
+        common = {"mode": "idle", "app": app, "port": running.port}
         warm_workers = _spawn_workers(box, [{**common, "sockets": _idle(warm)}], "idle-warm")
         workers = list(warm_workers)
         try:
             _await_line(warm_workers[0], "READY", timeout=300)
             time.sleep(3)
             rss_warm = running.rss_kib()
-            log(f"idle: {len(warm)} sockets open, daphne RSS {rss_warm / 1024:.1f} MiB")
+            log(f"idle {app}: {len(warm)} sockets open, daphne RSS {rss_warm / 1024:.1f} MiB")
             started = time.monotonic()
             configs = [
                 {**common, "sockets": _idle(share)}
@@ -783,7 +787,10 @@ def run_idle(box: Sandbox, seeded: dict[str, Any], args: argparse.Namespace) -> 
             _tell_quietly(workers, "STOP")
             _stop_workers(workers)
     per_socket = (rss_full - rss_warm) / max(1, opened - len(warm))
-    log(f"idle: {opened} sockets, RSS {rss_full / 1024:.1f} MiB, {per_socket:.1f} KiB per socket")
+    log(
+        f"idle {app}: {opened} sockets, RSS {rss_full / 1024:.1f} MiB, "
+        f"{per_socket:.1f} KiB per socket"
+    )
     return {
         "sockets": opened,
         "alive_after_ping": alive,
@@ -1069,6 +1076,8 @@ def verdict(report: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         rate = f"{row[next(iter(row))]['rate']:g}"
         for app, r in row.items():
             summary[f"sweep_{rate}_{app}_p50_p99_ms"] = [r["p50_ms"], r["p99_ms"]]
+    if report.get("idle_relay"):
+        summary["idle_relay_kib_per_socket"] = report["idle_relay"]["kib_per_socket"]
     idle = report.get("idle")
     if idle:
         summary["idle_kib_per_socket"] = idle["kib_per_socket"]
@@ -1107,13 +1116,14 @@ def print_table(report: dict[str, Any]) -> None:
                 f"{r['server_cpu_ms_per_message']:>7.1f}{r['client_cpu_cores']:>8.2f}"
                 f"{r['other_cpu_cores']:>6.2f}{r['loadavg_1m']['window_end']:>6.1f}"
             )
-    idle = report.get("idle")
-    if idle:
-        print(
-            f"idle: {idle['sockets']} sockets on one process ({idle['alive_after_ping']} answered "
-            f"a ping): {idle['kib_per_socket']:.1f} KiB per socket "
-            f"(target <= {TARGET_IDLE_KIB:g})"
-        )
+    for key, app in (("idle", "chat"), ("idle_relay", "relay")):
+        idle = report.get(key)
+        if idle:
+            print(
+                f"idle {app}: {idle['sockets']} sockets on one process "
+                f"({idle['alive_after_ping']} answered a ping): {idle['kib_per_socket']:.1f} KiB "
+                f"per socket" + (f" (target <= {TARGET_IDLE_KIB:g})" if app == "chat" else "")
+            )
     for key, value in report["summary"].items():
         print(f"{key}: {value}")
     print(
@@ -1166,7 +1176,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             report["sweep"] = [one_round(rate, "sweep") for rate in args.sweep]
             if args.idle_sockets:
                 log(f"idle: {args.idle_sockets} sockets on one daphne process")
-                report["idle"] = run_idle(box, seeded, args)
+                report["idle"] = run_idle(box, seeded, args, "chat", members)
+                if "relay" in args.apps:
+                    report["idle_relay"] = run_idle(box, seeded, args, "relay", members)
     finally:
         flush_redis(args.redis_url)
     report["topology"] = {

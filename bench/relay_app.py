@@ -64,6 +64,9 @@ class RelayConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(f"user.{self.user_id}", self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+            return
         if not isinstance(content, dict) or content.get("type") != "message.send":
             await self.send_json({"type": "error", "code": "unknown_type", "message": "-"})
             return
