@@ -19,7 +19,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg
 from psycopg import sql
 
-from bench._common import LOOPBACK, ROOT, Connection, Sandbox, log, percentile
+from bench._common import LOOPBACK, ROOT, Connection, Sandbox, Server, log, percentile
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 BURST_TIMEOUT_S = 30.0  # per response of a burst
@@ -64,6 +64,36 @@ def bench_database(url: str, *, keep: bool = False) -> Iterator[None]:
             log(f"kept database {name}")
         else:
             run(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def database_pids(url: str) -> list[int]:
+    """The PostgreSQL backends connected to the benchmark's database (the server's pooled
+    connections), so that their CPU counts as the database's rather than as other work."""
+    if not url:
+        return []
+    parsed = urlparse(url)
+    maintenance = urlunparse(parsed._replace(path="/postgres", query=""))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (parsed.path.lstrip("/"),)
+        ).fetchall()
+    return [int(pid) for (pid,) in rows]
+
+
+class DatabaseCpu:
+    """CPU seconds the benchmark database's backends used between start() and stop().
+    A backend that connected meanwhile (the pool growing) counts in full: it started at 0."""
+
+    def __init__(self, url: str, server: Server) -> None:
+        self.url, self.server = url, server
+        self.before: dict[int, float] = {}
+
+    def start(self) -> None:
+        self.before = {pid: self.server.cpu_seconds([pid]) for pid in database_pids(self.url)}
+
+    def stop(self) -> float:
+        after = {pid: self.server.cpu_seconds([pid]) for pid in database_pids(self.url)}
+        return sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def seed(box: Sandbox, scenario: str, *options: str) -> dict[str, Any]:

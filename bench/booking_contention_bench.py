@@ -33,6 +33,7 @@ import django
 
 from bench._booking import (
     BodyConnection,
+    DatabaseCpu,
     Reply,
     bench_database,
     burst,
@@ -289,7 +290,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         with serve(box, web_processes=args.web_processes) as server:
             log(f"server up at {server.base_url} ({args.web_processes} daphne process(es))")
-            pids = server.pids()
+            pids, database = server.pids(), DatabaseCpu(args.database_url, server)
+            database.start()
             cpu_before, wall_before = server.cpu_seconds(pids), time.monotonic()
             system_before, client_before = system_busy_seconds(), time.process_time()
             rounds, sequential = asyncio.run(
@@ -298,7 +300,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             wall = time.monotonic() - wall_before
             server_cpu = server.cpu_seconds(pids) - cpu_before
             client_cpu = time.process_time() - client_before
-            others = system_busy_seconds() - system_before - server_cpu - client_cpu
+            system = system_busy_seconds() - system_before
+            db_cpu = database.stop()
+            others = system - server_cpu - client_cpu - db_cpu
             alive = server.process.poll() is None
         if not alive:
             raise RuntimeError("the server died during the run")
@@ -327,6 +331,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "latency": "from the burst's send to each response's last byte",
             "server_cpu_cores": round(server_cpu / wall, 3),
             "client_cpu_cores": round(client_cpu / wall, 3),
+            "database_cpu_cores": round(db_cpu / wall, 3),
             "other_cpu_cores": round(max(0.0, others) / wall, 3),
             "wall_s": round(wall, 1),
         },

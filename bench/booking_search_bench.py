@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 import django
 
-from bench._booking import bench_database, check_database_url, engine, seed
+from bench._booking import DatabaseCpu, bench_database, check_database_url, engine, seed
 from bench._common import (
     LOOPBACK,
     Server,
@@ -174,16 +174,20 @@ def measure(server: Server, paths: dict[str, str], args: argparse.Namespace) -> 
             break
         rows: dict[str, dict[str, Any]] = {}
         for name in args.queries:
-            pids = server.pids()
+            pids, database = server.pids(), DatabaseCpu(args.database_url, server)
+            database.start()
             cpu_before, wall_before = server.cpu_seconds(pids), time.monotonic()
             system_before = system_busy_seconds()
             load = load_once(server, paths[name], args, args.duration)
             wall = time.monotonic() - wall_before
             server_cpu = server.cpu_seconds(pids) - cpu_before
-            others = system_busy_seconds() - system_before - server_cpu - load.client_cpu
+            system = system_busy_seconds() - system_before
+            db_cpu = database.stop()
+            others = system - server_cpu - db_cpu - load.client_cpu
             row = load.summary(args.rate)
-            handled = row["n"] + row["errors"]
-            row["server_cpu_ms_per_request"] = round(server_cpu / max(1, handled) * 1000, 2)
+            handled = max(1, row["n"] + row["errors"])
+            row["server_cpu_ms_per_request"] = round(server_cpu / handled * 1000, 2)
+            row["database_cpu_ms_per_request"] = round(db_cpu / handled * 1000, 2)
             row["other_cpu_cores"] = round(max(0.0, others) / wall, 3)
             rows[name] = row
             log(
@@ -201,7 +205,14 @@ def measure(server: Server, paths: dict[str, str], args: argparse.Namespace) -> 
         rows_used = [r[name] for r in used]
         median = {
             key: round(statistics.median(float(r[key]) for r in rows_used), 2)
-            for key in ("p50_ms", "p95_ms", "p99_ms", "rps", "server_cpu_ms_per_request")
+            for key in (
+                "p50_ms",
+                "p95_ms",
+                "p99_ms",
+                "rps",
+                "server_cpu_ms_per_request",
+                "database_cpu_ms_per_request",
+            )
         }
         results[name] = {
             "path": paths[name],
@@ -319,13 +330,14 @@ def print_report(report: dict[str, Any]) -> None:
         f"{load['rounds']['medians_over']} ({load['rounds']['undisturbed']} of "
         f"{load['rounds']['run']} undisturbed)"
     )
-    print(f"{'query':<10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'cpu ms':>9}{'errors':>8}  count")
+    header = f"{'query':<10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+    print(header + f"{'cpu ms':>9}{'db ms':>8}{'errors':>8}  count")
     for name, row in report["results"].items():
         m = row["median"]
         print(
             f"{name:<10}{m['p50_ms']:>9.1f}{m['p95_ms']:>9.1f}{m['p99_ms']:>9.1f}"
-            f"{m['server_cpu_ms_per_request']:>9.1f}{row['errors']:>8}  "
-            f"{row.get('answer', {}).get('count', '')}"
+            f"{m['server_cpu_ms_per_request']:>9.1f}{m['database_cpu_ms_per_request']:>8.1f}"
+            f"{row['errors']:>8}  {row.get('answer', {}).get('count', '')}"
         )
     print(f"ratios: {report['ratios']}")
     print(

@@ -259,10 +259,10 @@ CARD_FIELDS = (
 
 
 def search_doctors(search: DoctorSearch) -> tuple[int, list[DoctorProfile]]:
-    """The directory: filters, then sort. A fixed number of queries whatever the number of
-    doctors or the page size: the page (with the count as a window over the filtered rows),
-    the specialties of the page (prefetch) and the page's next free slots (one or two,
-    `_attach_next_slots`); the count alone only when the page is empty past the first.
+    """The directory: filters, then sort. Three queries whatever the number of doctors or the
+    page size: the page (with the count as a window over the filtered rows), the specialties
+    of the page (prefetch) and the page's next free slots (`_attach_next_slots`); the count
+    alone only when a page past the last one is empty.
 
     The costly part is "the next free slot" of a doctor: an index walk over their slots from
     now on, skipping booked and held ones. It is computed in the page query only to sort by
@@ -326,9 +326,10 @@ def search_doctors(search: DoctorSearch) -> tuple[int, list[DoctorProfile]]:
     annotations["rating_average"] = Subquery(
         ratings.annotate(a=Avg("rating")).values("a")[:1], output_field=FloatField()
     )
-    annotations["rating_count"] = Coalesce(
-        Subquery(ratings.annotate(c=Count("id")).values("c")[:1], output_field=IntegerField()),
-        0,
+    # No reviews: NULL, not 0. It only breaks ties between equal averages, and doctors
+    # without reviews have no average either; the card shows 0.
+    annotations["rating_count"] = Subquery(
+        ratings.annotate(c=Count("id")).values("c")[:1], output_field=IntegerField()
     )
     filtered = (
         DoctorProfile.objects.select_related("center", "user")
@@ -349,38 +350,36 @@ def search_doctors(search: DoctorSearch) -> tuple[int, list[DoctorProfile]]:
 
 
 def _attach_next_slots(doctors: list[DoctorProfile], *, now: datetime, mode: str | None) -> None:
-    """Each doctor's next free slot (`next_slot`, and its `next_start`). Doctors sorted by
-    availability come with `next_start` (None: nothing free); for the others one query
-    walks each page doctor's slots as the sort would. Then one query reads those slots (as
-    plain values: building a model per row costs more than the rest of it)."""
-    starts: dict[UUID, datetime | None] = {
-        d.pk: d.next_start for d in doctors if hasattr(d, "next_start")
-    }
-    if missing := [d.pk for d in doctors if d.pk not in starts]:
+    """Each doctor's next free slot (`next_slot`, and its `next_start`), in one query for the
+    page, read as plain values (a model per row would cost more than the rest of it).
+    Doctors sorted by availability come with `next_start` (None: nothing free), so their
+    slots are found by (doctor, start), which is unique; for the others the query walks
+    each page doctor's slots as the sort would (index-only with `slot_doctor_walk`)."""
+    slots = Slot.objects.none()
+    starts = {d.pk: d.next_start for d in doctors if hasattr(d, "next_start")}
+    if len(starts) < len(doctors):
         first_free = (
             free_slots(now=now, mode=mode)
             .filter(doctor=OuterRef("pk"))
             .order_by("start")
-            .values("start")[:1]
+            .values("id")[:1]
         )
-        starts.update(
-            DoctorProfile.objects.filter(pk__in=missing)
-            .annotate(next_start=Subquery(first_free))
-            .values_list("pk", "next_start")
+        firsts = DoctorProfile.objects.filter(pk__in=[d.pk for d in doctors]).values(
+            first=Subquery(first_free)
         )
-    wanted = {(pk, start) for pk, start in starts.items() if start is not None}
-    found: dict[UUID, Slot] = {}
-    if wanted:
-        # (doctor, start) is unique: these are the very slots the walk found. The two IN
-        # lists match a few more rows (another page doctor's slot at the same time).
-        rows = Slot.objects.filter(
+        slots = Slot.objects.filter(id__in=firsts)
+    elif wanted := {(pk, start) for pk, start in starts.items() if start is not None}:
+        # The two IN lists also match another page doctor's slot at the same time.
+        slots = Slot.objects.filter(
             doctor_id__in={pk for pk, _ in wanted}, start__in={start for _, start in wanted}
-        ).values_list("id", "doctor_id", "start", "end", "mode")
-        found = {
-            doctor_id: Slot(id=id_, doctor_id=doctor_id, start=start, end=end, mode=slot_mode)
-            for id_, doctor_id, start, end, slot_mode in rows
-            if (doctor_id, start) in wanted
-        }
+        )
+    found = {
+        doctor_id: Slot(id=id_, doctor_id=doctor_id, start=start, end=end, mode=slot_mode)
+        for id_, doctor_id, start, end, slot_mode in slots.values_list(
+            "id", "doctor_id", "start", "end", "mode"
+        )
+        if doctor_id not in starts or starts[doctor_id] == start
+    }
     for doctor in doctors:
         slot = found.get(doctor.pk)
         doctor.next_slot = slot  # type: ignore[attr-defined]
