@@ -6,6 +6,7 @@ for the visit goes in the card's sealed body)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,8 @@ from rest_framework import serializers
 
 from booking import services
 from booking.models import Appointment, Hold, Mode, Slot
+from booking.payments import services as payments
+from booking.payments.api.serializers import CURRENCIES
 from careconnect.accounts.models import User
 from careconnect.api import PlainTextField
 from careconnect.errors import InvalidInputError, NotFoundError
@@ -227,6 +230,40 @@ def _cancel(*, conversation: Conversation, actor: User, role: str, data: Any) ->
     return ActionResult(services.appointment_card(appointment), appointment, CardState.COMPLETED)
 
 
+# ------------------------------------------------------------------ request_payment
+
+
+class BillItemPayload(serializers.Serializer[Any]):
+    description = PlainTextField(max_length=120)
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+
+
+class RequestPaymentPayload(serializers.Serializer[Any]):
+    items = serializers.ListField(child=BillItemPayload(), min_length=1, max_length=20)
+    currency = serializers.ChoiceField(choices=CURRENCIES, required=False, default="USD")
+
+
+def _request_payment(
+    *, conversation: Conversation, actor: User, role: str, data: Any
+) -> ActionResult:
+    """Staff bill the patient from the conversation (booking fees post this card too)."""
+    items = [payments.BillItem(i["description"], i["amount"]) for i in data["items"]]
+    payment = payments.create_bill(
+        actor=actor,
+        patient_id=conversation.patient_id,
+        items=items,
+        currency=data["currency"],
+        center_id=conversation.center_id,
+        post=False,
+    )
+    return ActionResult(
+        payments.payment_card(payment),
+        payment,
+        CardState.OPEN,
+        body=payments.bill_lines(items, payment.currency),
+    )
+
+
 def register_actions() -> None:
     for spec in (
         ActionSpec(
@@ -252,5 +289,6 @@ def register_actions() -> None:
             _reschedule,
         ),
         ActionSpec("booking.cancel_appointment", CancelPayload, PATIENT_SIDE | CARE_SIDE, _cancel),
+        ActionSpec(payments.CARD, RequestPaymentPayload, CARE_SIDE, _request_payment),
     ):
         register(spec)

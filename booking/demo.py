@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import time, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from booking import selectors, services
 from booking.models import Appointment, AvailabilityRule, Mode, SlotMode
+from booking.payments import services as payments
+from booking.payments.dev import CARD_SUCCEEDS
 from careconnect.accounts.models import DoctorProfile, User
 
 DEMO_RULE = {
@@ -49,9 +52,12 @@ def seed_booking(users: Mapping[str, User]) -> None:
         .first()
     )
     if slot is not None:
-        services.book_slot(
+        appointment = services.book_slot(
             actor=patient,
             slot_id=slot.id,
             mode=Mode.ONLINE,
             reason="Follow-up on seasonal asthma",
         )
+        fee = payments.booking_payment(appointment)
+        if fee is not None and settings.PAYMENT_GATEWAY == "dev":  # paid, as a real demo would be
+            payments.dev_pay(actor=patient, payment_id=fee.id, card_number=CARD_SUCCEEDS)

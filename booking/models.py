@@ -52,7 +52,26 @@ class BookingPolicy(models.Model):
     requires_confirmation = models.BooleanField(
         default=False, help_text="New bookings wait as `requested` until staff confirm them."
     )
+    payment_hold_minutes = models.PositiveIntegerField(
+        default=15, help_text="How long a booking with a fee holds its slot while unpaid."
+    )
+    full_refund_hours = models.PositiveIntegerField(
+        default=24, help_text="Cancelling at least this long before: a full refund."
+    )
+    late_refund_percent = models.PositiveSmallIntegerField(
+        default=0, help_text="Cancelling later: this share of the fee is refunded."
+    )
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(late_refund_percent__lte=100), name="policy_late_refund_percent_max"
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_hold_minutes__gte=1), name="policy_payment_hold_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Booking policy of {self.center}"
@@ -324,3 +343,33 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"Review {self.id}"
+
+
+# Payments live in booking/payments/ (STYLE's layout); their models load with the app's.
+from booking.payments.models import (  # noqa: E402
+    DevIntent,
+    DevRefund,
+    GatewayEvent,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
+
+__all__ = [
+    "Appointment",
+    "AvailabilityRule",
+    "BookingPolicy",
+    "DevIntent",
+    "DevRefund",
+    "GatewayEvent",
+    "Hold",
+    "Mode",
+    "Payment",
+    "PaymentStatus",
+    "Refund",
+    "Review",
+    "ScheduleException",
+    "Slot",
+    "SlotMode",
+    "WaitlistEntry",
+]

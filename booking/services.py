@@ -34,6 +34,7 @@ from booking.models import (
     WaitlistEntry,
     slot_offers,
 )
+from booking.payments import services as payments
 from booking.tasks import release_lapsed_hold_task
 from careconnect.accounts.access import PatientAccess, resolve_patient_access, user_roles
 from careconnect.accounts.keys import ensure_data_key
@@ -683,7 +684,11 @@ def update_booking_policy(*, actor: User, center_id: UUID, data: dict[str, Any])
 def _release_stale_holds(slot: Slot, now: datetime) -> None:
     """Release the slot's expired holds (under the slot lock). A lapsed waitlist offer marks
     its entry lapsed; the slot itself needs nothing: an expired hold already stopped counting."""
-    stale = list(Hold.objects.filter(slot=slot, released_at__isnull=True, expires_at__lte=now))
+    stale = list(
+        Hold.objects.filter(slot=slot, released_at__isnull=True, expires_at__lte=now).exclude(
+            purpose=Hold.Purpose.PAYMENT  # released by its payment's expiry, which frees the slot
+        )
+    )
     for hold in stale:
         hold.released_at = now
         hold.save(update_fields=["released_at"])
@@ -824,6 +829,13 @@ def book_slot(
     _check_bookable(slot, mode, now, staff=who.staff)
     _claim_slot(slot, who.patient, now)
     policy = selectors.policy_for(doctor.center_id)
+    fee = payments.booking_fee(doctor, mode)
+    if fee is not None and not who.staff:
+        initial = Appointment.Status.AWAITING_PAYMENT
+    elif policy.requires_confirmation and not who.staff:
+        initial = Appointment.Status.REQUESTED
+    else:
+        initial = Appointment.Status.CONFIRMED
     appointment = Appointment(
         doctor=doctor,
         patient=who.patient,
@@ -832,11 +844,7 @@ def book_slot(
         start=slot.start,
         end=slot.end,
         mode=mode,
-        status=(
-            Appointment.Status.REQUESTED
-            if policy.requires_confirmation and not who.staff
-            else Appointment.Status.CONFIRMED
-        ),
+        status=initial,
     )
     appointment.reason_sealed = seal_reason(
         patient=who.patient, appointment_id=appointment.id, reason=reason
@@ -858,6 +866,11 @@ def book_slot(
     )
     if announce:  # a chat action that books posts its own card instead
         announce_booking(appointment, actor)
+    if fee is not None:
+        # A fee holds the slot while it is paid (staff bookings: a bill, no hold).
+        payments.charge_for_booking(
+            appointment=appointment, actor=actor, fee=fee, hold=not who.staff
+        )
     return appointment
 
 
@@ -956,6 +969,7 @@ def reschedule_appointment(
         mode,
     )
     appointment.reschedule_count += 1
+    payments.move_hold(appointment=appointment, slot=slot)
     try:
         with transaction.atomic():
             appointment.save(
@@ -1009,6 +1023,7 @@ def cancel_appointment(*, actor: User, appointment_id: UUID) -> Appointment:
         acting_for=appointment.patient if who.acting_for else None,
         detail={"late": appointment.late_cancellation, "staff": who.staff},
     )
+    payments.settle_cancellation(appointment=appointment, actor=actor, by_staff=who.staff)
     refresh_appointment_cards(appointment)
     offer_freed_slot(slot_id=appointment.slot_id)
     return appointment
@@ -1217,6 +1232,9 @@ def release_lapsed_hold(*, hold_id: UUID) -> WaitlistEntry | None:
     hold that was used, released or has not expired yet is left alone."""
     hold = Hold.objects.filter(id=hold_id).first()
     if hold is None:
+        return None
+    if hold.purpose == Hold.Purpose.PAYMENT:  # the unpaid booking lapses (and frees the slot)
+        payments.expire_payment_hold(hold=hold)
         return None
     slot = selectors.lock_slot(slot_id=hold.slot_id)
     hold.refresh_from_db()

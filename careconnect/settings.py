@@ -39,6 +39,7 @@ PRODUCTION = env_bool("CARECONNECT_PRODUCTION", default=False)
 TESTING = "pytest" in sys.modules
 if PRODUCTION:  # refuse to boot on an embedded default
     require_env("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CRYPTO_KEYS", "ALLOWED_HOSTS")
+    require_env("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
 
 SECRET_KEY = env("SECRET_KEY") or local_secret(VAR_DIR / "secret_key")
 DEBUG = env_bool("DEBUG", default=False)
@@ -260,6 +261,11 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_API_VERSION = "2026-10-28.endive"  # pinned: upgrade deliberately, with the tests
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", default=10)
 PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "dev"
 
 # Throttles: per client IP (and per email for login). Rates are settable for load tests.

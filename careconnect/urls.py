@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("careconnect.accounts.api.urls")),
     path("api/", include("booking.api.urls")),
+    path("api/", include("booking.payments.api.urls")),
     path("api/", include("chat.api.urls")),
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("admin/", admin.site.urls),

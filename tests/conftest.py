@@ -93,7 +93,7 @@ def patient(db: None) -> Any:
 
 @pytest.fixture
 def doctor(db: None) -> Any:
-    return make_doctor()
+    return make_doctor(fee_online="30.00")
 
 
 @pytest.fixture

@@ -59,8 +59,13 @@ def make_staff(*, role: str = Role.NURSE, center: MedicalCenter | None = None) -
     return user
 
 
-def make_doctor(*, center: MedicalCenter | None = None) -> User:
+def make_doctor(
+    *, center: MedicalCenter | None = None, fee_online: Decimal | str | None = None
+) -> User:
+    """A doctor; free unless given a fee (a fee makes bookings await payment)."""
     center = center or make_center()
     user = make_staff(role=Role.DOCTOR, center=center)
-    DoctorProfile.objects.create(user=user, center=center, fee_online=Decimal("30.00"))
+    DoctorProfile.objects.create(
+        user=user, center=center, fee_online=Decimal(fee_online) if fee_online else None
+    )
     return user

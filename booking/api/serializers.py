@@ -395,12 +395,18 @@ class PolicyInput(StrictSerializer):
     )
     waitlist_hold_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
     requires_confirmation = serializers.BooleanField(required=False)
+    payment_hold_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
+    full_refund_hours = serializers.IntegerField(min_value=0, max_value=24 * 30, required=False)
+    late_refund_percent = serializers.IntegerField(min_value=0, max_value=100, required=False)
 
 
 class PolicyOutput(serializers.Serializer[Any]):
     cancellation_notice_hours = serializers.IntegerField()
     waitlist_hold_minutes = serializers.IntegerField()
     requires_confirmation = serializers.BooleanField()
+    payment_hold_minutes = serializers.IntegerField()
+    full_refund_hours = serializers.IntegerField()
+    late_refund_percent = serializers.IntegerField()
 
 
 class WeekInput(DoctorQueryInput):

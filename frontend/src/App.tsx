@@ -46,6 +46,14 @@ const ConversationPage = lazy(() =>
   import('./features/chat/ConversationPage').then((m) => ({ default: m.ConversationPage })),
 );
 
+// Bills and checkout (their own chunk; Stripe.js loads only when the Stripe gateway is used).
+const PaymentsPage = lazy(() =>
+  import('./features/payments/PaymentsPage').then((m) => ({ default: m.PaymentsPage })),
+);
+const CheckoutPage = lazy(() =>
+  import('./features/payments/CheckoutPage').then((m) => ({ default: m.CheckoutPage })),
+);
+
 /** Old links (the offline-message email) point at /chat/<id>. */
 function ChatRedirect() {
   const { id = '' } = useParams();
@@ -165,6 +173,24 @@ export function App() {
               element={
                 <Lazy>
                   <ConversationPage />
+                </Lazy>
+              }
+            />
+            <Route
+              path="/payments"
+              element={
+                <RequireRole role={['patient', 'doctor', 'nurse', 'center_admin']}>
+                  <Lazy>
+                    <PaymentsPage />
+                  </Lazy>
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/pay/:paymentId"
+              element={
+                <Lazy>
+                  <CheckoutPage />
                 </Lazy>
               }
             />

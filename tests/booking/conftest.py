@@ -11,6 +11,7 @@ from django.utils import timezone
 from booking import selectors, services
 from booking.models import AvailabilityRule, Slot, SlotMode
 from careconnect.accounts.models import DoctorProfile, User
+from tests.booking.stripe_fake import stripe_fake  # noqa: F401 - a fixture for the package
 from tests.factories import make_doctor
 
 

@@ -17,6 +17,8 @@ import time_machine
 
 from booking import services
 from booking.models import Appointment, Hold, Slot
+from booking.payments import services as payments
+from booking.payments.dev import CARD_SUCCEEDS
 from careconnect.accounts.models import DoctorProfile, MedicalCenter, Specialty, User
 from tests.booking.conftest import publish_rule
 from tests.conftest import Api, signed_in
@@ -176,6 +178,8 @@ def complete_and_review(doctor: DoctorProfile, rating: int, first: str, last: st
     slot = Slot.objects.filter(doctor=doctor, appointments__isnull=True).order_by("start")[0]
     mode = "online" if doctor.fee_online is not None else "in_person"
     appointment = services.book_slot(actor=patient, slot_id=slot.id, mode=mode)
+    if (fee := payments.booking_payment(appointment)) is not None:  # the fee, paid
+        payments.dev_pay(actor=patient, payment_id=fee.id, card_number=CARD_SUCCEEDS)
     with time_machine.travel(appointment.end + timedelta(minutes=5), tick=False):
         services.complete_appointment(actor=doctor.user, appointment_id=appointment.id)
         services.write_review(

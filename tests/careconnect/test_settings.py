@@ -44,6 +44,9 @@ def test_production_refuses_demo_data(tmp_path: Path) -> None:
         "CRYPTO_KEYS": "k:" + "A" * 43 + "=",
         "ALLOWED_HOSTS": "example.test",
         "CARECONNECT_VAR_DIR": str(tmp_path),
+        "STRIPE_SECRET_KEY": "sk_test_x",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_x",
+        "STRIPE_WEBHOOK_SECRET": "whsec_x",
     }
     out = _run(
         "import django; django.setup(); from django.core.management import call_command;"

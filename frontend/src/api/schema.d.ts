@@ -870,6 +870,166 @@ export interface paths {
         patch: operations["patients_profile_partial_update"];
         trace?: never;
     };
+    "/api/payments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["payments_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/{payment_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["payments_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/{payment_id}/checkout/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["payments_checkout_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/{payment_id}/dev/authenticate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["payments_dev_authenticate_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/{payment_id}/dev/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["payments_dev_confirm_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/{payment_id}/receipt/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["payments_receipt_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/{payment_id}/refund/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["payments_refund_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/{payment_id}/sync/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["payments_sync_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/bills/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["payments_bills_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/stripe/webhook/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["payments_stripe_webhook_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/profile/": {
         parameters: {
             query?: never;
@@ -1183,6 +1343,21 @@ export interface components {
             backup_codes: string[];
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        BillInputRequest: {
+            /** Format: uuid */
+            patient: string;
+            /** Format: uuid */
+            center?: string;
+            currency?: components["schemas"]["CurrencyEnum"];
+            items: components["schemas"]["BillItemInputRequest"][];
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        BillItemInputRequest: {
+            description: string;
+            /** Format: decimal */
+            amount: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         BookInputRequest: {
             /** Format: uuid */
             slot: string;
@@ -1212,8 +1387,24 @@ export interface components {
             phone: string;
             timezone: string;
         };
+        CenterRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
         ChatSettingsOutput: {
             show_presence: boolean;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        CheckoutInputRequest: {
+            /** @description What the client shows; must match what is due. */
+            amount?: components["schemas"]["MoneyInputRequest"];
+        };
+        CheckoutOutput: {
+            payment: components["schemas"]["PaymentOutput"];
+            gateway: components["schemas"]["GatewayEnum"];
+            client_secret: string;
+            publishable_key: string;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         Condition: {
@@ -1279,6 +1470,16 @@ export interface components {
             id: string;
             name: string;
         };
+        /**
+         * @description * `USD` - USD
+         *     * `EUR` - EUR
+         *     * `GBP` - GBP
+         *     * `CHF` - CHF
+         *     * `BRL` - BRL
+         *     * `CAD` - CAD
+         * @enum {string}
+         */
+        CurrencyEnum: "USD" | "EUR" | "GBP" | "CHF" | "BRL" | "CAD";
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         DependentInputRequest: {
             first_name: string;
@@ -1293,6 +1494,18 @@ export interface components {
             last_name: string;
             /** Format: date */
             date_of_birth: string | null;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        DevAuthenticateInputRequest: {
+            approve: boolean;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        DevConfirmInputRequest: {
+            card_number: string;
+            expiry?: string;
+            cvc?: string;
+            name?: string;
+            amount?: components["schemas"]["MoneyInputRequest"];
         };
         DoctorCardOutput: {
             /** Format: uuid */
@@ -1417,6 +1630,12 @@ export interface components {
             online: components["schemas"]["MoneyOutput"] | null;
             in_person: components["schemas"]["MoneyOutput"] | null;
         };
+        /**
+         * @description * `dev` - dev
+         *     * `stripe` - stripe
+         * @enum {string}
+         */
+        GatewayEnum: "dev" | "stripe";
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         GrantInputRequest: {
             /** Format: email */
@@ -1458,6 +1677,10 @@ export interface components {
          * @enum {string}
          */
         InvitationStatusEnum: "pending" | "accepted" | "revoked";
+        ItemOutput: {
+            description: string;
+            amount: components["schemas"]["MoneyOutput"];
+        };
         /**
          * @description * `time_off` - Time off
          *     * `extra_hours` - Extra hours
@@ -1580,6 +1803,12 @@ export interface components {
             secret: string;
             otpauth_uri: string;
             qr_svg: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        MoneyInputRequest: {
+            /** Format: decimal */
+            amount: string;
+            currency: string;
         };
         MoneyOutput: {
             /** Format: decimal */
@@ -1717,6 +1946,9 @@ export interface components {
             cancellation_notice_hours?: number;
             waitlist_hold_minutes?: number;
             requires_confirmation?: boolean;
+            payment_hold_minutes?: number;
+            full_refund_hours?: number;
+            late_refund_percent?: number;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PatchedProfileInputRequest: {
@@ -1753,6 +1985,57 @@ export interface components {
             /** @default 56 */
             booking_horizon_days: number;
         };
+        PaymentListOutput: {
+            outstanding: components["schemas"]["MoneyOutput"][];
+            payments: components["schemas"]["PaymentOutput"][];
+        };
+        PaymentOutput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            patient: string;
+            patient_name: string;
+            center: components["schemas"]["CenterRef"];
+            /** Format: uuid */
+            appointment: string | null;
+            /** Format: uuid */
+            conversation: string | null;
+            kind: components["schemas"]["PaymentOutputKindEnum"];
+            description: string;
+            items: components["schemas"]["ItemOutput"][];
+            amount: components["schemas"]["MoneyOutput"];
+            amount_refunded: components["schemas"]["MoneyOutput"];
+            status: components["schemas"]["PaymentOutputStatusEnum"];
+            /** Format: date-time */
+            due_by: string | null;
+            /** Format: date-time */
+            paid_at: string | null;
+            last_error: string;
+            refunds: components["schemas"]["RefundOutput"][];
+            can_pay: boolean;
+            can_refund: boolean;
+            receipt_url: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description * `booking` - booking
+         *     * `bill` - bill
+         * @enum {string}
+         */
+        PaymentOutputKindEnum: "booking" | "bill";
+        /**
+         * @description * `pending` - Due
+         *     * `requires_action` - Needs confirmation
+         *     * `failed` - Payment failed
+         *     * `paid` - Paid
+         *     * `partially_refunded` - Partially refunded
+         *     * `refunded` - Refunded
+         *     * `expired` - Expired
+         *     * `cancelled` - Cancelled
+         * @enum {string}
+         */
+        PaymentOutputStatusEnum: "pending" | "requires_action" | "failed" | "paid" | "partially_refunded" | "refunded" | "expired" | "cancelled";
         PersonOutput: {
             /** Format: uuid */
             id: string;
@@ -1774,6 +2057,9 @@ export interface components {
             cancellation_notice_hours: number;
             waitlist_hold_minutes: number;
             requires_confirmation: boolean;
+            payment_hold_minutes: number;
+            full_refund_hours: number;
+            late_refund_percent: number;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PreviewInputRequest: {
@@ -1828,6 +2114,20 @@ export interface components {
             /** Format: decimal */
             average: string | null;
             count: number;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        RefundInputRequest: {
+            /** @description Default: all that is left. */
+            amount?: components["schemas"]["MoneyInputRequest"];
+            reason?: string;
+        };
+        RefundOutput: {
+            /** Format: uuid */
+            id: string;
+            amount: components["schemas"]["MoneyOutput"];
+            reason: string;
+            /** Format: date-time */
+            created_at: string;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         RegisterInputRequest: {
@@ -3597,6 +3897,242 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProfileOutput"];
                 };
+            };
+        };
+    };
+    payments_list: {
+        parameters: {
+            query?: {
+                patient?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentListOutput"];
+                };
+            };
+        };
+    };
+    payments_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentOutput"];
+                };
+            };
+        };
+    };
+    payments_checkout_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CheckoutInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutOutput"];
+                };
+            };
+        };
+    };
+    payments_dev_authenticate_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DevAuthenticateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentOutput"];
+                };
+            };
+        };
+    };
+    payments_dev_confirm_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DevConfirmInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentOutput"];
+                };
+            };
+        };
+    };
+    payments_receipt_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+        };
+    };
+    payments_refund_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RefundInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentOutput"];
+                };
+            };
+        };
+    };
+    payments_sync_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentOutput"];
+                };
+            };
+        };
+    };
+    payments_bills_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BillInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentOutput"];
+                };
+            };
+        };
+    };
+    payments_stripe_webhook_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Received */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No response body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -7,7 +7,7 @@ import { ActingForProvider, useActingFor } from '../features/acting-for/ActingFo
 import { ActingForSwitcher } from '../features/acting-for/ActingForSwitcher';
 import { useCurrentUser } from '../features/auth/session';
 import { ChatProvider } from '../features/chat/ChatProvider';
-import { hasRole } from '../lib/roles';
+import { hasRole, isStaff } from '../lib/roles';
 import { Brand } from './Brand';
 import { UserMenu } from './UserMenu';
 
@@ -24,6 +24,7 @@ function navItems(me: Me): { to: string; label: string }[] {
   if (isDoctor) items.push({ to: '/week', label: 'My week' });
   else if (isAdmin) items.push({ to: '/week', label: 'Doctor week' });
   if (isDoctor || isAdmin) items.push({ to: '/schedule', label: 'Schedule' });
+  if (isPatient || isStaff(me)) items.push({ to: '/payments', label: 'Bills & payments' });
   items.push({ to: '/profile', label: isPatient ? 'Health profile' : 'Profile' });
   if (isPatient) items.push({ to: '/family', label: 'Family' });
   if (isDoctor) items.push({ to: '/doctor-profile', label: 'Public profile' });

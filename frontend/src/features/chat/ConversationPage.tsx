@@ -17,6 +17,7 @@ import { useAccessEnded } from '../acting-for/useAccessEnded';
 import { useCurrentUser } from '../auth/session';
 import { baselineOf, useConversation, useHistory } from './api';
 import { RequestAppointmentDialog } from './cards/RequestAppointmentDialog';
+import { SendBillDialog } from './cards/SendBillDialog';
 import { SlotPickerDialog } from './cards/SlotPickerDialog';
 import { Composer } from './Composer';
 import { ConnectionBanner } from './ConnectionBanner';
@@ -107,6 +108,7 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
   const [stick, setStick] = useState(0);
   const [requesting, setRequesting] = useState(false);
   const [offering, setOffering] = useState<{ request?: string } | null>(null);
+  const [billing, setBilling] = useState(false);
 
   // Cursors start from what the server just told us (no-op when the inbox already did).
   useEffect(() => {
@@ -153,6 +155,8 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
 
   const canRequest = patientSide && !!conversation.doctor;
   const canOffer = (role === 'doctor' || role === 'nurse') && !!conversation.doctor;
+  // Doctors, nurses and center admins bill the patient (the server checks the role).
+  const canBill = role === 'doctor' || role === 'nurse' || role === 'staff';
 
   return (
     <div className="chat-screen">
@@ -174,7 +178,7 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
         {conversation.expected_reply && patientSide && (
           <p className="chat-header__meta">{conversation.expected_reply}</p>
         )}
-        {(canRequest || canOffer) && (
+        {(canRequest || canOffer || canBill) && (
           <div className="chat-header__actions">
             {canRequest && (
               <Button variant="secondary" size="small" onClick={() => setRequesting(true)}>
@@ -184,6 +188,11 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
             {canOffer && (
               <Button variant="secondary" size="small" onClick={() => setOffering({})}>
                 Offer times
+              </Button>
+            )}
+            {canBill && (
+              <Button variant="secondary" size="small" onClick={() => setBilling(true)}>
+                Send a bill
               </Button>
             )}
           </div>
@@ -247,6 +256,16 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
             slots: slots.map((s) => s.id),
             ...(request ? { request } : {}),
           });
+          setStick((n) => n + 1);
+        }}
+      />
+      <SendBillDialog
+        open={billing}
+        patientName={conversation.patient.name}
+        onClose={() => setBilling(false)}
+        onSubmit={(bill) => {
+          setBilling(false);
+          socket.submitAction(conversation.id, 'booking.request_payment', { ...bill });
           setStick((n) => n + 1);
         }}
       />

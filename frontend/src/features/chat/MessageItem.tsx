@@ -232,6 +232,7 @@ const ACTION_LABELS: Record<string, string> = {
   'booking.book_appointment': 'your booking',
   'booking.reschedule_appointment': 'the new time',
   'booking.cancel_appointment': 'the cancellation',
+  'booking.request_payment': 'the bill',
 };
 
 /** Something of mine still in the outbox: waiting, being sent, or refused. */

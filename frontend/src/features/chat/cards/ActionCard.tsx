@@ -1,4 +1,4 @@
-import { useId, useState, type ReactNode } from 'react';
+import { useId, useState } from 'react';
 import { Link } from 'react-router-dom';
 import type {
   AppointmentStatus,
@@ -17,6 +17,8 @@ import { useChatSocket } from '../context';
 import { messageTime } from '../format';
 import { MessageText } from '../MessageItem';
 import { CARE_SIDE, PATIENT_SIDE } from '../receipts';
+import { CardFrame } from './CardFrame';
+import { PaymentCard } from './PaymentCard';
 import { SlotPickerDialog } from './SlotPickerDialog';
 
 // ------------------------------------------------------------------ payload readers
@@ -71,40 +73,6 @@ export function appointmentOf(message: ChatMessage): string | null {
   return text(message.payload ?? {}, 'appointment');
 }
 
-// ------------------------------------------------------------------ the frame of every card
-
-function CardFrame({
-  title,
-  badge,
-  by,
-  state,
-  children,
-}: {
-  title: string;
-  badge: ReactNode;
-  by: string;
-  state: CardState | undefined;
-  children: ReactNode;
-}) {
-  const headingId = useId();
-  const tone =
-    state === 'completed'
-      ? ' chat-card--done'
-      : state && state !== 'open'
-        ? ' chat-card--closed'
-        : '';
-  return (
-    <article className={`chat-card${tone}`} aria-labelledby={headingId}>
-      <div className="chat-card__header">
-        <h3 id={headingId}>{title}</h3>
-        {badge}
-      </div>
-      <p className="chat-card__by">{by}</p>
-      {children}
-    </article>
-  );
-}
-
 export interface CardContext {
   conversationId: string;
   role: ParticipantRole;
@@ -133,6 +101,8 @@ export function ActionCard({ message, context }: { message: ChatMessage; context
     case 'booking.reschedule_appointment':
     case 'booking.cancel_appointment':
       return <AppointmentCard message={message} context={context} by={by} />;
+    case 'booking.request_payment':
+      return <PaymentCard message={message} context={context} by={by} />;
     default: {
       const state = message.state ? CARD_STATE[message.state] : null;
       return (
@@ -186,7 +156,7 @@ function RequestCard({ message, context, by }: CardProps) {
   );
 }
 
-interface CardProps {
+export interface CardProps {
   message: ChatMessage;
   context: CardContext;
   by: string;
