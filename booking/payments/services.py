@@ -650,9 +650,11 @@ def _apply_intent(payment: Payment, intent: IntentState) -> bool:
         payment.save(update_fields=["status", "last_error", "updated_at"])
         changed = True
     changed = _apply_refunds(payment, intent) or changed
-    if payment.late and payment.status == PaymentStatus.PAID:
-        # Money that arrived after the hold lapsed is not kept: refund it all, once.
-        _refund(payment, payment.amount, reason="Paid after the booking lapsed", actor=None)
+    left = payment.amount - payment.amount_refunded
+    if payment.late and payment.status in SETTLED and left > 0:
+        # Money that arrived after the hold lapsed is not kept: refund what is left, once
+        # (part of it may have been refunded at the gateway already).
+        _refund(payment, left, reason="Paid after the booking lapsed", actor=None)
         changed = True
     if changed:
         _refresh_cards(payment)
