@@ -8,6 +8,7 @@ STRIPE_*, TWILIO_*, EMAIL_URL for the production shape (README lists every varia
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -332,3 +333,18 @@ BENCH_ENDPOINTS = env_bool("CARECONNECT_BENCH", default=False) and not PRODUCTIO
 
 # Demo data is for the embedded default only (API.md); a production boot refuses it.
 DEMO_DATA_ALLOWED = not PRODUCTION
+
+# Video consults (DESIGN §6, consult/). ICE servers for both the browsers and the server's
+# aiortc peers: JSON list of RTCIceServer dicts; none by default (never a public STUN).
+CONSULT_OPEN_MINUTES_BEFORE = env_int("CONSULT_OPEN_MINUTES_BEFORE", default=10)
+CONSULT_CLOSE_MINUTES_AFTER = env_int("CONSULT_CLOSE_MINUTES_AFTER", default=30)
+CONSULT_ICE_SERVERS: list[dict[str, Any]] = json.loads(env("CONSULT_ICE_SERVERS", default="[]"))
+CONSULT_MAX_ROOMS = env_int("CONSULT_MAX_ROOMS", default=3)  # per media process
+CONSULT_VIDEO_WIDTH = env_int("CONSULT_VIDEO_WIDTH", default=640)
+CONSULT_VIDEO_HEIGHT = env_int("CONSULT_VIDEO_HEIGHT", default=360)
+CONSULT_MAX_FRAME_BYTES = env_int("CONSULT_MAX_FRAME_BYTES", default=32768)  # SDP fits
+CONSULT_RATE_PER_SECOND = env_int("CONSULT_RATE_PER_SECOND", default=20)
+CONSULT_RATE_BURST = env_int("CONSULT_RATE_BURST", default=60)
+CONSULT_POOR_LOSS = 0.08  # fraction of packets lost above which the link is "poor"
+CONSULT_POOR_RTT_MS = 600.0
+CONSULT_QUALITY_INTERVAL_SECONDS = env_int("CONSULT_QUALITY_INTERVAL_SECONDS", default=5)

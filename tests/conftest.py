@@ -66,6 +66,9 @@ class Api:
     def patch(self, path: str, body: Any = None, **extra: Any) -> Any:
         return self.request("patch", path, body, **extra)
 
+    def put(self, path: str, body: Any = None, **extra: Any) -> Any:
+        return self.request("put", path, body, **extra)
+
     def login(
         self, email: str, password: str = PASSWORD, otp: str | None = None, ip: str | None = None
     ) -> Any:

@@ -238,11 +238,7 @@ def charge_for_booking(
         amount=fee,
         currency=doctor.currency.upper(),
     )
-    when = timezone.localtime(appointment.start, booking_selectors.center_zone(doctor.center))
-    _seal_items(
-        payment,
-        [{"description": f"{description(payment)}, {when:%d %b %Y %H:%M}", "amount": f"{fee:.2f}"}],
-    )
+    _seal_items(payment, _booking_lines(appointment, fee))
     if hold:
         minutes = booking_selectors.policy_for(doctor.center_id).payment_hold_minutes
         slot_hold = Hold.objects.create(
@@ -277,15 +273,39 @@ def charge_for_booking(
     return payment
 
 
+def _booking_lines(appointment: Appointment, fee: Decimal) -> list[dict[str, Any]]:
+    zone = booking_selectors.center_zone(appointment.doctor.center)
+    when = timezone.localtime(appointment.start, zone)
+    what = "Online consult" if appointment.mode == Mode.ONLINE else "In-person visit"
+    line = f"{what} with Dr {appointment.doctor.user.full_name}, {when:%d %b %Y %H:%M}"
+    return [{"description": line, "amount": f"{fee:.2f}"}]
+
+
+class FeeChangesError(ConflictError):
+    code = "fee_changes"
+    default_message = (
+        "Online and in-person visits have different fees: cancel this appointment and book "
+        "the other kind instead."
+    )
+
+
 def booking_payment(appointment: Appointment) -> Payment | None:
     return Payment.objects.filter(appointment=appointment, kind=Payment.Kind.BOOKING).first()
 
 
 def move_hold(*, appointment: Appointment, slot: Slot) -> None:
-    """A rescheduled appointment that awaits payment keeps its hold, on the new slot."""
+    """Inside a reschedule (`appointment` carries its new time and mode, not yet saved): the
+    fee must stay the same (else 409 `fee_changes`); an unpaid booking keeps its hold, on the
+    new slot; the bill's line names the new time."""
     payment = booking_payment(appointment)
-    if payment is not None and payment.hold_id is not None:
+    if payment is None or payment.status in (PaymentStatus.CANCELLED, PaymentStatus.EXPIRED):
+        return
+    if booking_fee(appointment.doctor, appointment.mode) != payment.amount:
+        raise FeeChangesError()
+    if payment.hold_id is not None:
         Hold.objects.filter(id=payment.hold_id, released_at__isnull=True).update(slot=slot)
+    _seal_items(payment, _booking_lines(appointment, payment.amount))
+    payment.save(update_fields=["items_sealed", "updated_at"])
 
 
 # ------------------------------------------------------------------ bills
@@ -527,11 +547,45 @@ def _ensure_intent(payment: Payment) -> IntentState:
     return intent
 
 
-@transaction.atomic
+def _check_payer(actor: User, access: PaymentAccess) -> None:
+    """The patient or a family member with `pay` pays; center staff see bills but do not pay
+    them with a card in someone else's name."""
+    if not access.staff or access.payment.patient_id == actor.id:
+        return
+    try:
+        resolve_patient_access(actor=actor, patient_id=access.payment.patient_id, scope="pay")
+    except ApplicationError as exc:
+        raise PermissionDeniedError(
+            "The patient, or family with the pay scope, pays this bill."
+        ) from exc
+
+
+def _expire_if_lapsed(payment_id: UUID) -> None:
+    """A booking fee whose hold lapsed is expired now (its own transaction, committed), even
+    if the beat sweep has not come round yet: the time is no longer held."""
+    row = Payment.objects.filter(id=payment_id).values_list("hold_id", "due_by", "status").first()
+    if row is None:
+        return
+    hold_id, due_by, status = row
+    if hold_id and due_by and due_by <= timezone.now() and status in PAYABLE:
+        from booking.services import release_lapsed_hold
+
+        release_lapsed_hold(hold_id=hold_id)
+
+
 def start_checkout(
     *, actor: User, payment_id: UUID, expected: dict[str, Any] | None = None
 ) -> tuple[Payment, IntentState, dict[str, str]]:
+    _expire_if_lapsed(payment_id)
+    return _start_checkout(actor=actor, payment_id=payment_id, expected=expected)
+
+
+@transaction.atomic
+def _start_checkout(
+    *, actor: User, payment_id: UUID, expected: dict[str, Any] | None
+) -> tuple[Payment, IntentState, dict[str, str]]:
     access = _lock_for(actor, payment_id)
+    _check_payer(actor, access)
     payment = access.payment
     _check_expected(payment, expected)
     if payment.status in SETTLED:
@@ -553,6 +607,7 @@ def start_checkout(
 
 def _payable_with_intent(actor: User, payment_id: UUID) -> tuple[PaymentAccess, str]:
     access = _lock_for(actor, payment_id)
+    _check_payer(actor, access)
     payment = access.payment
     if payment.status in SETTLED:
         raise AlreadyPaidError()
@@ -562,11 +617,18 @@ def _payable_with_intent(actor: User, payment_id: UUID) -> tuple[PaymentAccess, 
     return access, intent.id
 
 
-@transaction.atomic
 def dev_pay(
     *, actor: User, payment_id: UUID, card_number: str, expected: dict[str, Any] | None = None
 ) -> Payment:
     """The dev gateway's checkout page submits the card here."""
+    _expire_if_lapsed(payment_id)
+    return _dev_pay(actor=actor, payment_id=payment_id, card_number=card_number, expected=expected)
+
+
+@transaction.atomic
+def _dev_pay(
+    *, actor: User, payment_id: UUID, card_number: str, expected: dict[str, Any] | None
+) -> Payment:
     dev = dev_gateway()
     access, intent_id = _payable_with_intent(actor, payment_id)
     _check_expected(access.payment, expected)
@@ -576,8 +638,13 @@ def dev_pay(
     return access.payment
 
 
-@transaction.atomic
 def dev_authenticate(*, actor: User, payment_id: UUID, approve: bool) -> Payment:
+    _expire_if_lapsed(payment_id)
+    return _dev_authenticate(actor=actor, payment_id=payment_id, approve=approve)
+
+
+@transaction.atomic
+def _dev_authenticate(*, actor: User, payment_id: UUID, approve: bool) -> Payment:
     dev = dev_gateway()
     access, intent_id = _payable_with_intent(actor, payment_id)
     state = dev.authenticate(intent_id, approve=approve)

@@ -54,6 +54,11 @@ const CheckoutPage = lazy(() =>
   import('./features/payments/CheckoutPage').then((m) => ({ default: m.CheckoutPage })),
 );
 
+// The video consult (its own chunk: WebRTC, the device check and the chat beside the call).
+const ConsultPage = lazy(() =>
+  import('./features/consult/ConsultPage').then((m) => ({ default: m.ConsultPage })),
+);
+
 /** Old links (the offline-message email) point at /chat/<id>. */
 function ChatRedirect() {
   const { id = '' } = useParams();
@@ -191,6 +196,14 @@ export function App() {
               element={
                 <Lazy>
                   <CheckoutPage />
+                </Lazy>
+              }
+            />
+            <Route
+              path="/consult/:id"
+              element={
+                <Lazy>
+                  <ConsultPage />
                 </Lazy>
               }
             />

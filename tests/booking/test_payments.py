@@ -584,3 +584,60 @@ def test_the_receipt_is_a_pdf_of_a_paid_bill_only(api: Any, patient: User, paid_
     assert response.content.startswith(b"%PDF-")
     assert response["Cache-Control"] == "no-store"
     assert AuditEvent.objects.filter(action="payment.read", object_id=str(payment.id)).exists()
+
+
+def test_paying_after_the_hold_lapsed_is_refused_even_before_the_sweep(
+    api: Any, patient: User, paid_slot: Slot
+) -> None:
+    # given: the hold's time is up, and no sweep has run
+    payment = fee_of(book(api, patient, paid_slot)["id"])
+    assert payment.due_by is not None
+    with time_machine.travel(payment.due_by + timedelta(seconds=1), tick=False):
+        # when
+        response = api.post(
+            f"/api/payments/{payment.id}/dev/confirm/", {"card_number": CARD_SUCCEEDS}
+        )
+    # then: refused, and the lapse itself is kept (the slot is free again)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "not_payable"
+    payment.refresh_from_db()
+    assert payment.status == "expired"
+    assert Appointment.objects.get(payments=payment).status == "cancelled"
+    assert selectors.free_slots().filter(id=paid_slot.id).exists()
+
+
+def test_staff_see_a_patients_bill_but_do_not_pay_it(
+    api: Any, make_api: Any, patient: User, paid_doctor: User, paid_slot: Slot
+) -> None:
+    payment = fee_of(book(api, patient, paid_slot)["id"])
+    staff = signed_in(make_api(), paid_doctor)
+    assert staff.get(f"/api/payments/{payment.id}/").json()["can_pay"] is False
+    assert api.get(f"/api/payments/{payment.id}/").json()["can_pay"] is True
+    for response in (
+        staff.post(f"/api/payments/{payment.id}/checkout/", {}),
+        staff.post(f"/api/payments/{payment.id}/dev/confirm/", {"card_number": CARD_SUCCEEDS}),
+    ):
+        assert response.status_code == 403
+    payment.refresh_from_db()
+    assert (payment.status, payment.intent_id) == ("pending", None)
+
+
+def test_rescheduling_to_a_mode_with_another_fee_is_refused_and_the_bill_follows_the_time(
+    api: Any, patient: User, paid_doctor: User, paid_slot: Slot
+) -> None:
+    # given: online 30.00, in person 50.00; paid online
+    DoctorProfile.objects.filter(user=paid_doctor).update(fee_in_person=Decimal("50.00"))
+    payment = paid_booking(api, patient, paid_slot)
+    target = free_slots_of(paid_doctor)[-1]
+    url = f"/api/appointments/{payment.appointment_id}/reschedule/"
+    # when / then: another mode, another fee
+    refused = api.post(url, {"slot": str(target.id), "mode": "in_person"})
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "fee_changes"
+    assert Appointment.objects.get(payments=payment).mode == "online"
+    # the same mode at another time: the bill's line names the new time
+    moved = api.post(url, {"slot": str(target.id)})
+    assert moved.status_code == 200
+    line = api.get(f"/api/payments/{payment.id}/").json()["items"][0]["description"]
+    zone = selectors.center_zone(DoctorProfile.objects.get(user=paid_doctor).center)
+    assert f"{timezone.localtime(target.start, zone):%d %b %Y %H:%M}" in line

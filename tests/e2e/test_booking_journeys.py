@@ -66,6 +66,14 @@ def _open_week_of(page: Page, doctor_id: str, start: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ana Ferreira")
 
 
+def _fee_line(start: str) -> str:
+    """The booking fee's line on Dr Ferreira's bill (her center's time), one booking's own."""
+    local = datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(
+        ZoneInfo("Europe/Lisbon")
+    )
+    return f"Online consult with Dr Ana Ferreira, {local:%d %b %Y %H:%M}"
+
+
 def _appointment(page: Page, text: str) -> Locator:
     return page.get_by_role("listitem").filter(has_text=text)
 
@@ -130,10 +138,29 @@ def test_family_member_books_reschedules_and_cancels_for_the_patient(
     expect(family.get_by_text("Appointment booked")).to_be_visible()
     expect(calendar.get_by_role("button", name=_slot_name(second["start"], zone))).to_have_count(0)
 
-    # it is in Maria's appointments, with calendar links that carry no health data
+    # Dr Ferreira charges for online consults: held for Maria until the fee is paid
     family.get_by_role("link", name="View appointments").click()
     expect(family.get_by_role("heading", level=1)).to_have_text("Maria Santos's appointments")
     booked = _appointment(family, REASON)
+    expect(booked).to_have_count(1)
+    expect(booked).to_contain_text("Awaiting payment")
+    # João may pay Maria's bills (the demo access has every scope): he pays it
+    booked.get_by_role("link", name=re.compile("^Pay to confirm")).click()
+    expect(family.get_by_role("heading", level=1)).to_have_text("Maria Santos's bills & payments")
+    bill = family.get_by_role("listitem").filter(has_text=_fee_line(second["start"]))
+    expect(bill).to_contain_text("Due")
+    bill.get_by_role("button", name="Pay").click()
+    expect(family.get_by_text("A bill of Maria Santos.")).to_be_visible()
+    family.get_by_label("Card number").fill("4242 4242 4242 4242")
+    family.get_by_label("Expiry").fill("12/34")
+    family.get_by_label("CVC").fill("123")
+    family.get_by_label("Name on card").fill("João Santos")
+    family.get_by_role("button", name="Pay now").click()
+    expect(family.get_by_role("heading", name="Payment received")).to_be_visible()
+
+    # now confirmed, in Maria's appointments, with calendar links that carry no health data
+    family.get_by_role("navigation", name="Main").get_by_role("link", name="Appointments").click()
+    expect(family.get_by_role("heading", level=1)).to_have_text("Maria Santos's appointments")
     expect(booked).to_have_count(1)
     expect(booked).to_contain_text("Confirmed")
     expect(booked).to_contain_text("booked by João Santos")
@@ -230,13 +257,17 @@ def test_center_admin_publishes_a_rule_and_the_doctor_sees_bookings(
         saturday_column.get_by_role("button", name=_slot_name(first_local.isoformat(), zone))
     ).to_be_visible()
 
-    # the doctor's week shows the demo patient's booking with its reason
+    # the doctor's week shows the demo patient's booking (seeded, paid) with its reason
     doctor = new_page()
     _log_in(doctor, "doctor@demo.test")
     doctor.get_by_role("navigation", name="Main").get_by_role("link", name="My week").click()
     expect(doctor.get_by_role("heading", level=1, name="My week")).to_be_visible()
     week = doctor.get_by_role("region", name="Week")
-    booking = week.get_by_role("article").filter(has_text="Maria Santos")
+    booking = (
+        week.get_by_role("article")
+        .filter(has_text="Maria Santos")
+        .filter(has_text="Follow-up on seasonal asthma")
+    )
     label = week.get_by_text(re.compile(r"^Week of"))
     for _ in range(5):
         expect(label).to_be_visible()

@@ -40,7 +40,11 @@ def _expected(data: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def render(
-    payments: list[Payment], items: dict[UUID, list[dict[str, Any]]], *, staff: bool
+    payments: list[Payment],
+    items: dict[UUID, list[dict[str, Any]]],
+    *,
+    staff: bool,
+    viewer: UUID | None = None,
 ) -> list[dict[str, Any]]:
     conversations = selectors.card_conversations([p.id for p in payments])
     rows = []
@@ -77,7 +81,7 @@ def render(
                     }
                     for r in p.refunds.all()
                 ],
-                "can_pay": p.status in PAYABLE,
+                "can_pay": p.status in PAYABLE and (not staff or p.patient_id == viewer),
                 "can_refund": staff and p.status in SETTLED and p.amount_refunded < p.amount,
                 "receipt_url": f"/api/payments/{p.id}/receipt/" if p.status in SETTLED else None,
                 "created_at": p.created_at,
@@ -88,7 +92,7 @@ def render(
 
 def _render_one(actor: User, payment: Payment) -> Any:
     access, items = services.read_payment(actor=actor, payment_id=payment.id)
-    return render([access.payment], {payment.id: items}, staff=access.staff)[0]
+    return render([access.payment], {payment.id: items}, staff=access.staff, viewer=actor.id)[0]
 
 
 class PaymentListApi(APIView):
@@ -107,7 +111,7 @@ class PaymentListApi(APIView):
         return Response(
             {
                 "outstanding": [services.money(v, c) for c, v in due.items()],
-                "payments": render(payments, items, staff=staff),
+                "payments": render(payments, items, staff=staff, viewer=actor.id),
             }
         )
 
@@ -117,7 +121,9 @@ class PaymentDetailApi(APIView):
     def get(self, request: Request, payment_id: UUID) -> Response:
         actor = _user(request)
         access, items = services.read_payment(actor=actor, payment_id=payment_id)
-        return Response(render([access.payment], {payment_id: items}, staff=access.staff)[0])
+        return Response(
+            render([access.payment], {payment_id: items}, staff=access.staff, viewer=actor.id)[0]
+        )
 
 
 class CheckoutApi(APIView):

@@ -517,6 +517,70 @@ export interface paths {
         patch: operations["chat_settings_partial_update"];
         trace?: never;
     };
+    "/api/consults/{consult_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["consults_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/consults/{consult_id}/end/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["consults_end_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/consults/{consult_id}/note/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["consults_note_retrieve"];
+        put: operations["consults_note_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/consults/waiting/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["consults_waiting_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/conversations/": {
         parameters: {
             query?: never;
@@ -1427,6 +1491,52 @@ export interface components {
          * @enum {string}
          */
         ConsultModeEnum: "online" | "in_person";
+        ConsultOutput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            appointment: string;
+            role: components["schemas"]["ConsultOutputRoleEnum"];
+            status: components["schemas"]["ConsultOutputStatusEnum"];
+            joinable: boolean;
+            /** Format: date-time */
+            opens_at: string;
+            /** Format: date-time */
+            closes_at: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            doctor_name: string;
+            patient_name: string;
+            /** Format: uuid */
+            conversation: string | null;
+            waiting: components["schemas"]["WaitingPersonOutput"][];
+            ice_servers: {
+                [key: string]: unknown;
+            }[];
+            video: {
+                [key: string]: number;
+            };
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            ended_at: string | null;
+        };
+        /**
+         * @description * `doctor` - doctor
+         *     * `patient` - patient
+         *     * `proxy` - proxy
+         * @enum {string}
+         */
+        ConsultOutputRoleEnum: "doctor" | "patient" | "proxy";
+        /**
+         * @description * `not_started` - not_started
+         *     * `open` - open
+         *     * `ended` - ended
+         * @enum {string}
+         */
+        ConsultOutputStatusEnum: "not_started" | "open" | "ended";
         /**
          * @description * `image/jpeg` - JPEG image
          *     * `image/png` - PNG image
@@ -1836,6 +1946,15 @@ export interface components {
             /** Format: date-time */
             end: string;
             mode: components["schemas"]["SlotModeEnum"];
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        NoteInputRequest: {
+            text: string;
+        };
+        NoteOutput: {
+            text: string;
+            /** Format: date-time */
+            updated_at: string | null;
         };
         OfferOutput: {
             /** Format: uuid */
@@ -2330,6 +2449,23 @@ export interface components {
         };
         TokenOutput: {
             token: string;
+        };
+        WaitingOutput: {
+            /** Format: uuid */
+            consult: string;
+            /** Format: uuid */
+            appointment: string;
+            /** Format: uuid */
+            user: string;
+            name: string;
+            /** Format: date-time */
+            since: string;
+        };
+        WaitingPersonOutput: {
+            /** Format: uuid */
+            user: string;
+            name: string;
+            role: string;
         };
         WaitlistDoctorOutput: {
             /** Format: uuid */
@@ -3181,6 +3317,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChatSettingsOutput"];
+                };
+            };
+        };
+    };
+    consults_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                consult_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsultOutput"];
+                };
+            };
+        };
+    };
+    consults_end_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                consult_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsultOutput"];
+                };
+            };
+        };
+    };
+    consults_note_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                consult_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoteOutput"];
+                };
+            };
+        };
+    };
+    consults_note_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                consult_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoteInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoteOutput"];
+                };
+            };
+        };
+    };
+    consults_waiting_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingOutput"][];
                 };
             };
         };

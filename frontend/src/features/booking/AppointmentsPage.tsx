@@ -26,6 +26,7 @@ import { useActingFor } from '../acting-for/ActingForContext';
 import { isScopeMissing, useAccessEnded } from '../acting-for/useAccessEnded';
 import { useCurrentUser } from '../auth/session';
 import { MessageDoctorButton } from '../chat/MessageButton';
+import { JoinConsultLink } from '../consult/JoinConsultLink';
 import { useDoctor } from '../directory/api';
 import {
   appointmentIcsUrl,
@@ -375,6 +376,13 @@ function AppointmentItem({
         )}
       </div>
       <ActionRow>
+        <JoinConsultLink appointment={appointment} about={about} />
+        {appointment.status === 'awaiting_payment' && (
+          // The fee's bill (with its Pay button) is on the bills page, and in the chat.
+          <ButtonLink to="/payments" size="small">
+            Pay to confirm{about}
+          </ButtonLink>
+        )}
         {appointment.can_reschedule && (
           <Button variant="secondary" size="small" onClick={onReschedule}>
             Reschedule{about}

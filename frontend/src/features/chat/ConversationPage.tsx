@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { isApiError } from '../../api/client';
-import type { Conversation, Me } from '../../api/types';
+import type { Conversation, Me, ParticipantRole } from '../../api/types';
 import {
   Alert,
   Button,
@@ -98,9 +98,6 @@ function Presence({
 
 function ConversationScreen({ conversation, me }: { conversation: Conversation; me: Me }) {
   const socket = useChatSocket();
-  const status = useConnectionStatus();
-  const snapshot = useConversationSnapshot(conversation.id);
-  const history = useHistory(conversation.id, socket);
   const zone = viewerTimeZone();
   const role = myRole(conversation, me);
   const title = conversationTitle(conversation, role);
@@ -109,23 +106,6 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
   const [requesting, setRequesting] = useState(false);
   const [offering, setOffering] = useState<{ request?: string } | null>(null);
   const [billing, setBilling] = useState(false);
-
-  // Cursors start from what the server just told us (no-op when the inbox already did).
-  useEffect(() => {
-    socket.track([baselineOf(conversation, me.id)]);
-  }, [socket, conversation, me.id]);
-
-  // Mark as read what is on screen while the tab is visible.
-  const newest = snapshot.messages[snapshot.messages.length - 1]?.seq ?? 0;
-  useEffect(() => {
-    if (!newest) return;
-    const mark = () => {
-      if (document.visibilityState !== 'hidden') socket.markRead(conversation.id, newest);
-    };
-    mark();
-    document.addEventListener('visibilitychange', mark);
-    return () => document.removeEventListener('visibilitychange', mark);
-  }, [socket, conversation.id, newest]);
 
   // Whose presence to show: the other side (the doctor for a patient, the patient for staff).
   const counterparts = useMemo(() => {
@@ -141,17 +121,6 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
     }
     return others.map((p) => ({ user: p.user, participant: p }));
   }, [conversation, me.id, patientSide]);
-
-  const names = new Map(conversation.participants.map((p) => [p.user, p.name]));
-  if (conversation.doctor) names.set(conversation.doctor.user, conversation.doctor.name);
-  names.set(conversation.patient.id, conversation.patient.name);
-  const typing = snapshot.typing.map((user) => names.get(user) ?? 'Someone');
-  const typingText =
-    typing.length === 0
-      ? ''
-      : typing.length === 1
-        ? `${typing[0]} is typing…`
-        : `${typing.join(' and ')} are typing…`;
 
   const canRequest = patientSide && !!conversation.doctor;
   const canOffer = (role === 'doctor' || role === 'nurse') && !!conversation.doctor;
@@ -207,28 +176,14 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
           </p>
         </Alert>
       )}
-      <ConnectionBanner />
-
-      <MessageList
+      <ConversationThread
         conversation={conversation}
-        meId={me.id}
+        me={me}
         role={role}
         zone={zone}
         title={title}
-        snapshot={snapshot}
-        history={history}
-        online={status === 'open'}
         stickSignal={stick}
         onOfferTimes={(request) => setOffering({ request })}
-      />
-      <p className="chat-typing" aria-live="polite">
-        {typingText}
-      </p>
-      <Composer
-        conversationId={conversation.id}
-        userId={me.id}
-        recipient={title}
-        onSent={() => setStick((n) => n + 1)}
       />
 
       <RequestAppointmentDialog
@@ -270,5 +225,90 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
         }}
       />
     </div>
+  );
+}
+
+/**
+ * A conversation's live timeline, the typing line and the message box (with the connection
+ * banner above): the conversation page's body, also embedded beside a video consult.
+ */
+export function ConversationThread({
+  conversation,
+  me,
+  role,
+  zone,
+  title,
+  stickSignal = 0,
+  onOfferTimes,
+}: {
+  conversation: Conversation;
+  me: Me;
+  role: ParticipantRole;
+  zone: string;
+  title: string;
+  /** Changes when the page posted something (a card): jump to the bottom. */
+  stickSignal?: number;
+  onOfferTimes: (requestId?: string) => void;
+}) {
+  const socket = useChatSocket();
+  const status = useConnectionStatus();
+  const snapshot = useConversationSnapshot(conversation.id);
+  const history = useHistory(conversation.id, socket);
+  const [sent, setSent] = useState(0);
+
+  // Cursors start from what the server just told us (no-op when the inbox already did).
+  useEffect(() => {
+    socket.track([baselineOf(conversation, me.id)]);
+  }, [socket, conversation, me.id]);
+
+  // Mark as read what is on screen while the tab is visible.
+  const newest = snapshot.messages[snapshot.messages.length - 1]?.seq ?? 0;
+  useEffect(() => {
+    if (!newest) return;
+    const mark = () => {
+      if (document.visibilityState !== 'hidden') socket.markRead(conversation.id, newest);
+    };
+    mark();
+    document.addEventListener('visibilitychange', mark);
+    return () => document.removeEventListener('visibilitychange', mark);
+  }, [socket, conversation.id, newest]);
+
+  const names = new Map(conversation.participants.map((p) => [p.user, p.name]));
+  if (conversation.doctor) names.set(conversation.doctor.user, conversation.doctor.name);
+  names.set(conversation.patient.id, conversation.patient.name);
+  const typing = snapshot.typing.map((user) => names.get(user) ?? 'Someone');
+  const typingText =
+    typing.length === 0
+      ? ''
+      : typing.length === 1
+        ? `${typing[0]} is typing…`
+        : `${typing.join(' and ')} are typing…`;
+
+  return (
+    <>
+      <ConnectionBanner />
+
+      <MessageList
+        conversation={conversation}
+        meId={me.id}
+        role={role}
+        zone={zone}
+        title={title}
+        snapshot={snapshot}
+        history={history}
+        online={status === 'open'}
+        stickSignal={stickSignal + sent}
+        onOfferTimes={onOfferTimes}
+      />
+      <p className="chat-typing" aria-live="polite">
+        {typingText}
+      </p>
+      <Composer
+        conversationId={conversation.id}
+        userId={me.id}
+        recipient={title}
+        onSent={() => setSent((n) => n + 1)}
+      />
+    </>
   );
 }

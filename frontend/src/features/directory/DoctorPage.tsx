@@ -247,8 +247,11 @@ function Availability({ doctor }: { doctor: Doctor }) {
               {booked.patient.name} is booked with {booked.doctor.name} on{' '}
               {formatSlotTime(booked.start, zone)} ({MODE_LABEL[booked.mode].toLowerCase()}).
               {booked.status === 'requested' && ' The center will confirm it.'}
+              {booked.status === 'awaiting_payment' &&
+                ' The time is held for a short while: pay the fee to confirm it.'}
             </p>
-            <p>
+            <p className="row" style={{ gap: 'var(--space-4)' }}>
+              {booked.status === 'awaiting_payment' && <Link to="/payments">Pay now</Link>}
               <Link to="/appointments">View appointments</Link>
             </p>
           </Alert>

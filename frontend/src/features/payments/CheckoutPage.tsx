@@ -15,7 +15,9 @@ import {
 } from '../../components';
 import { formatDateTime } from '../../lib/format';
 import { formatMoney } from '../../lib/money';
+import { isStaff } from '../../lib/roles';
 import { viewerTimeZone } from '../../lib/zones';
+import { useActingFor } from '../acting-for/ActingForContext';
 import { useCurrentUser } from '../auth/session';
 import { useCheckout, useDevAuthenticate, useDevConfirm, usePayment, useSyncPayment } from './api';
 import {
@@ -28,6 +30,7 @@ import {
   isOpenStatus,
   safeBack,
   TEST_CARDS,
+  viewerMayPay,
   wasPaid,
   type CardField,
 } from './format';
@@ -101,6 +104,12 @@ function CheckoutScreen({
   onLapse: () => unknown;
 }) {
   const me = useCurrentUser();
+  const { current } = useActingFor();
+  const mayPay = viewerMayPay(payment, {
+    id: me.id,
+    staff: isStaff(me),
+    actingFor: current?.patient.id ?? null,
+  });
   // Paid while on this page (not opened already paid): move focus to the good news.
   const [openedOpen] = useState(() => isOpenStatus(payment.status));
   const open = isOpenStatus(payment.status);
@@ -144,8 +153,13 @@ function CheckoutScreen({
         </Alert>
       )}
       {open &&
-        (payment.can_pay ? (
-          <PayStep payment={payment} returned={returned} />
+        (mayPay ? (
+          <>
+            <PayStep payment={payment} returned={returned} />
+            <p>
+              <Link to={back}>{backLabel(back)}</Link>
+            </p>
+          </>
         ) : (
           <Alert tone="info" title="You can't pay this bill here">
             <p>
@@ -157,6 +171,8 @@ function CheckoutScreen({
     </Page>
   );
 }
+
+const LAPSE_POLL_MS = 5000;
 
 /** The countdown of the slot's hold, ticking; asks the server again once it has run out. */
 function LiveHold({
@@ -172,7 +188,12 @@ function LiveHold({
   const zone = viewerTimeZone();
   const lapsed = holdCountdown(dueBy, now, zone)?.lapsed ?? false;
   useEffect(() => {
-    if (lapsed) void onLapse();
+    if (!lapsed) return;
+    // The server expires the bill just after the hold ends: ask until it has (this component
+    // is only shown while the bill is open).
+    void onLapse();
+    const timer = setInterval(() => void onLapse(), LAPSE_POLL_MS);
+    return () => clearInterval(timer);
   }, [lapsed, onLapse]);
   return <HoldText dueBy={dueBy} now={now} zone={zone} who={who} />;
 }
@@ -334,7 +355,7 @@ function DevCardForm({ payment }: { payment: Payment }) {
 
   return (
     <Card title="Pay by card">
-      <form className="pay-form" onSubmit={submit} noValidate aria-label="Card details">
+      <form className="pay-form stack-sm" onSubmit={submit} noValidate aria-label="Card details">
         <Alert tone="info" title="Test mode: no real card is charged">
           <p>Use one of these test cards with any future expiry date and any 3-digit CVC:</p>
           <ul className="pay-test-cards">

@@ -18,7 +18,7 @@ import { useActingFor } from '../acting-for/ActingForContext';
 import { isScopeMissing, useAccessEnded } from '../acting-for/useAccessEnded';
 import { useCurrentUser } from '../auth/session';
 import { usePayments } from './api';
-import { isOpenStatus, outstandingBalances, payPath, refundableRest } from './format';
+import { isOpenStatus, outstandingBalances, payPath, refundableRest, viewerMayPay } from './format';
 import { HoldText, PaymentItems, PaymentStatusBadge, RefundList, useNow } from './PaymentParts';
 import { RefundDialog } from './RefundDialog';
 import type { Money, Payment } from './types';
@@ -161,6 +161,13 @@ function BillItem({
   onRefund: () => void;
 }) {
   const navigate = useNavigate();
+  const me = useCurrentUser();
+  const { current } = useActingFor();
+  const mayPay = viewerMayPay(payment, {
+    id: me.id,
+    staff: isStaff(me),
+    actingFor: current?.patient.id ?? null,
+  });
   const headingId = useId();
   const open = isOpenStatus(payment.status);
   const title =
@@ -207,7 +214,7 @@ function BillItem({
         )}
       </div>
       <div className="pay-actions">
-        {payment.can_pay && (
+        {mayPay && (
           <Button
             size="small"
             aria-describedby={headingId}

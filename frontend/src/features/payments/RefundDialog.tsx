@@ -5,7 +5,7 @@ import { useRefund } from './api';
 import { refundableRest, toCents } from './format';
 import type { Payment } from './types';
 
-const REASON_LIMIT = 500;
+const REASON_LIMIT = 200; // the server's limit
 
 /** Staff: refund what is left of a payment (the default) or part of it, with a reason. */
 export function RefundDialog({

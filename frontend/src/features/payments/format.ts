@@ -100,7 +100,10 @@ export type PaymentCardLabel =
 export function paymentCardStatus(
   state: CardState | undefined,
   status: PaymentStatus | null,
+  holdLapsed = false,
 ): { label: PaymentCardLabel; tone: BadgeTone } {
+  // The hold ran out unpaid: the server expires the bill (its update may come later).
+  if (holdLapsed && isCardPayable(state, status)) return { label: 'Expired', tone: 'neutral' };
   if (status === 'refunded') return { label: 'Refunded', tone: 'neutral' };
   if (status === 'partially_refunded') return { label: 'Partially refunded', tone: 'info' };
   switch (state) {
@@ -129,6 +132,19 @@ export function paymentCardStatus(
 export function isCardPayable(state: CardState | undefined, status: PaymentStatus | null): boolean {
   if (status && !isOpenStatus(status)) return false;
   return state === 'open' || state === 'failed';
+}
+
+/**
+ * Whether this viewer pays the bill here: the server's `can_pay` says it is open; center staff
+ * see their patients' bills but do not pay them (only their own, or one of a patient they act
+ * for).
+ */
+export function viewerMayPay(
+  payment: Pick<Payment, 'can_pay' | 'patient'>,
+  viewer: { id: string; staff: boolean; actingFor?: string | null },
+): boolean {
+  if (!payment.can_pay) return false;
+  return !viewer.staff || payment.patient === viewer.id || payment.patient === viewer.actingFor;
 }
 
 // ------------------------------------------------------------------ the hold countdown
@@ -285,7 +301,7 @@ export function cardPayload(input: DevCardInput): DevCardInput {
 
 export const BILL_CURRENCIES = ['USD', 'EUR', 'GBP'] as const;
 export const MAX_BILL_LINES = 20;
-export const MAX_LINE_DESCRIPTION = 200;
+export const MAX_LINE_DESCRIPTION = 120; // the server's limit on a bill line
 
 export interface BillLineDraft {
   description: string;

@@ -27,6 +27,7 @@ import {
   TEST_CARDS,
   timeLeftText,
   toCents,
+  viewerMayPay,
   wasPaid,
 } from './format';
 
@@ -120,6 +121,29 @@ describe('statuses', () => {
     // No state (older message): from the payload.
     expect(paymentCardStatus(undefined, 'paid').label).toBe('Paid');
     expect(paymentCardStatus(undefined, null).label).toBe('Due');
+  });
+
+  it('shows an unpaid card whose hold ran out as expired before the server says so', () => {
+    expect(paymentCardStatus('open', 'pending', true)).toEqual({
+      label: 'Expired',
+      tone: 'neutral',
+    });
+    expect(paymentCardStatus('failed', 'failed', true).label).toBe('Expired');
+    // Paid (or refunded) in time: the hold no longer matters.
+    expect(paymentCardStatus('completed', 'paid', true).label).toBe('Paid');
+    expect(paymentCardStatus('completed', 'refunded', true).label).toBe('Refunded');
+  });
+
+  it('lets the patient or who acts for them pay, not the staff who see the bill', () => {
+    const bill = { can_pay: true, patient: 'maria' };
+    expect(viewerMayPay(bill, { id: 'maria', staff: false })).toBe(true);
+    expect(viewerMayPay(bill, { id: 'joao', staff: false, actingFor: 'maria' })).toBe(true);
+    expect(viewerMayPay(bill, { id: 'dr-ana', staff: true })).toBe(false);
+    expect(viewerMayPay(bill, { id: 'dr-ana', staff: true, actingFor: 'maria' })).toBe(true);
+    expect(viewerMayPay({ can_pay: true, patient: 'dr-ana' }, { id: 'dr-ana', staff: true })).toBe(
+      true,
+    );
+    expect(viewerMayPay({ ...bill, can_pay: false }, { id: 'maria', staff: false })).toBe(false);
   });
 
   it('offers Pay on open and declined cards only', () => {

@@ -32,6 +32,7 @@ import {
 import { useCurrentUser } from '../auth/session';
 import { useAppointmentAction, useBook, type AppointmentAction } from '../booking/api';
 import { canRecordOutcome, MODE_LABEL, modesFor, STATUS } from '../booking/status';
+import { JoinConsultLink } from '../consult/JoinConsultLink';
 import { useDoctor } from '../directory/api';
 import { useAddException, useDoctorPatients, useDoctorWeek } from './api';
 import { useDoctorChoice, type DoctorChoice } from './doctors';
@@ -48,7 +49,14 @@ export function DoctorWeekPage() {
       description="Appointments and free times, day by day."
     >
       <DoctorPicker {...choice} />
-      {choice.selected && <Week key={choice.selected.id} doctor={choice.selected} />}
+      {choice.selected && (
+        <Week
+          key={choice.selected.id}
+          doctor={choice.selected}
+          // Only the doctor takes part in their consults (an admin viewing the week does not).
+          joinConsults={choice.selected.id === me.doctor}
+        />
+      )}
     </Page>
   );
 }
@@ -62,7 +70,7 @@ const ACTION_DONE: Record<AppointmentAction, string> = {
   cancel: 'Appointment cancelled',
 };
 
-function Week({ doctor }: { doctor: DoctorChoice }) {
+function Week({ doctor, joinConsults }: { doctor: DoctorChoice; joinConsults: boolean }) {
   const [params, setParams] = useSearchParams();
   const asked = params.get('start');
   const start = isDateKey(asked) ? asked : '';
@@ -152,6 +160,7 @@ function Week({ doctor }: { doctor: DoctorChoice }) {
                       item={item}
                       zone={zone}
                       busy={action.isPending}
+                      joinConsults={joinConsults}
                       onAction={run}
                       onBook={(slot) => {
                         setNotice(null);
@@ -208,12 +217,14 @@ function AgendaEntry({
   item,
   zone,
   busy,
+  joinConsults,
   onAction,
   onBook,
 }: {
   item: AgendaItem;
   zone: string;
   busy: boolean;
+  joinConsults: boolean;
   onAction: (appointment: Appointment, action: AppointmentAction) => void;
   onBook: (slot: Slot) => void;
 }) {
@@ -266,6 +277,7 @@ function AgendaEntry({
       <div className="muted">{MODE_LABEL[a.mode]}</div>
       {a.reason && <div>Reason: {a.reason}</div>}
       <div className="row" style={{ gap: 'var(--space-2)' }}>
+        {joinConsults && <JoinConsultLink appointment={a} about={about} />}
         {a.status === 'requested' && (
           <Button size="small" disabled={busy} onClick={() => onAction(a, 'confirm')}>
             Confirm{about}

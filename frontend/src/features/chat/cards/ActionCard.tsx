@@ -18,6 +18,8 @@ import { messageTime } from '../format';
 import { MessageText } from '../MessageItem';
 import { CARE_SIDE, PATIENT_SIDE } from '../receipts';
 import { CardFrame } from './CardFrame';
+import { ConsultInviteCard } from './ConsultInviteCard';
+import { ConsultSummaryCard } from './ConsultSummaryCard';
 import { PaymentCard } from './PaymentCard';
 import { SlotPickerDialog } from './SlotPickerDialog';
 
@@ -103,6 +105,10 @@ export function ActionCard({ message, context }: { message: ChatMessage; context
       return <AppointmentCard message={message} context={context} by={by} />;
     case 'booking.request_payment':
       return <PaymentCard message={message} context={context} by={by} />;
+    case 'consult.invite':
+      return <ConsultInviteCard message={message} context={context} by={by} />;
+    case 'consult.summary':
+      return <ConsultSummaryCard message={message} context={context} by={by} />;
     default: {
       const state = message.state ? CARD_STATE[message.state] : null;
       return (

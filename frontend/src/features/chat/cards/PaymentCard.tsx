@@ -37,13 +37,14 @@ export function PaymentCard({ message, context, by }: CardProps) {
   const status = asPaymentStatus(payload.status);
   const description = text(payload, 'description');
   const lastError = text(payload, 'last_error');
-  const badge = paymentCardStatus(message.state, status);
   const patientSide = PATIENT_SIDE.includes(context.role);
   const who = context.role === 'patient' ? 'you' : context.patientName;
   const payable = !!paymentId && isCardPayable(message.state, status);
   const hold = payable
     ? holdCountdown(text(payload, 'due_by'), context.now, context.zone, who)
     : null;
+  const lapsed = !!hold?.lapsed;
+  const badge = paymentCardStatus(message.state, status, lapsed);
   const failed = badge.label === 'Payment failed';
 
   return (
@@ -78,7 +79,7 @@ export function PaymentCard({ message, context, by }: CardProps) {
       {failed && (
         <p className="chat-msg__error small">{lastError ?? 'The payment did not go through.'}</p>
       )}
-      {payable && patientSide && !hold?.lapsed && paymentId && (
+      {payable && patientSide && !lapsed && paymentId && (
         <div className="chat-card__actions">
           <Button
             size="small"
@@ -88,7 +89,7 @@ export function PaymentCard({ message, context, by }: CardProps) {
           </Button>
         </div>
       )}
-      {payable && !patientSide && (
+      {payable && !patientSide && !lapsed && (
         <p className="muted small">Waiting for {context.patientName} to pay.</p>
       )}
       {!payable && badge.label !== 'Expired' && badge.label !== 'Cancelled' && (

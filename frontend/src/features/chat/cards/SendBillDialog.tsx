@@ -9,6 +9,7 @@ import {
   emptyBillLine,
   hasBillProblems,
   MAX_BILL_LINES,
+  MAX_LINE_DESCRIPTION,
   type BillLineDraft,
 } from '../../payments/format';
 import type { BillLineInput } from '../../payments/types';
@@ -80,7 +81,7 @@ function BillForm({
                   </>
                 }
                 value={line.description}
-                maxLength={300}
+                maxLength={MAX_LINE_DESCRIPTION}
                 onChange={(event) => update(index, { description: event.target.value })}
                 error={shown?.description}
               />
