@@ -37,6 +37,10 @@ def slot_offers(slot_mode: str, mode: str) -> bool:
     return slot_mode == SlotMode.BOTH or slot_mode == mode
 
 
+def _default_reminder_offsets() -> list[int]:
+    return [24 * 60, 2 * 60]
+
+
 class BookingPolicy(models.Model):
     """A center's booking rules; a center without a row uses the defaults."""
 
@@ -60,6 +64,21 @@ class BookingPolicy(models.Model):
     )
     late_refund_percent = models.PositiveSmallIntegerField(
         default=0, help_text="Cancelling later: this share of the fee is refunded."
+    )
+    reminder_offsets_minutes = models.JSONField(
+        default=_default_reminder_offsets,
+        help_text="Reminders go out this many minutes before the start (default 24 h and 2 h).",
+    )
+    escalate_minutes_before = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=360,
+        help_text="Unconfirmed this long before the start: listed for staff (None: never).",
+    )
+    release_unconfirmed = models.BooleanField(
+        default=False,
+        help_text="At escalation, cancel an unconfirmed appointment and offer the time to "
+        "the waitlist.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -223,6 +242,13 @@ class Appointment(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reschedule_count = models.PositiveSmallIntegerField(default=0)
+    attendance_confirmed_at = models.DateTimeField(null=True, blank=True)
+    attendance_confirmed_via = models.CharField(
+        max_length=10, blank=True, help_text="How the patient confirmed: link, sms, app."
+    )
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="Listed for staff as unconfirmed."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

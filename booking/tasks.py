@@ -27,3 +27,13 @@ def refresh_all_slots_task() -> int:
     from booking.services import refresh_all_slots
 
     return refresh_all_slots()
+
+
+@shared_task
+def send_due_reminders_task() -> int:
+    """Every minute (beat): owe the reminders that came due, and escalate the unconfirmed."""
+    from booking.reminders import escalate_unconfirmed, send_due_reminders
+
+    owed = send_due_reminders()
+    escalate_unconfirmed()
+    return owed

@@ -179,6 +179,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 60.0,
     },
     "booking-refresh-slots": {"task": "booking.tasks.refresh_all_slots_task", "schedule": 3600.0},
+    # Reminders: a scan every minute for what is due (no long ETA tasks, which a Redis
+    # broker can lose or run twice); rows are unique per (recipient, event, channel).
+    "booking-send-due-reminders": {
+        "task": "booking.tasks.send_due_reminders_task",
+        "schedule": 60.0,
+    },
+    "notifications-release-deferred": {
+        "task": "careconnect.notifications.tasks.release_deferred_notifications_task",
+        "schedule": 60.0,
+    },
 }
 
 PASSWORD_HASHERS = [
@@ -261,6 +271,8 @@ SMS_DIR = VAR_DIR / "sms"
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
+TWILIO_API_BASE = env("TWILIO_API_BASE", default="")  # unset: Twilio's own hosts (tests: a fake)
+TWILIO_TIMEOUT_SECONDS = env_int("TWILIO_TIMEOUT_SECONDS", default=10)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
@@ -277,6 +289,7 @@ THROTTLE_RATES = {
     "email": env("THROTTLE_EMAIL", "5/min"),
     "login_email": env("THROTTLE_LOGIN_EMAIL", "10/min"),
     "password_reset_email": env("THROTTLE_PASSWORD_RESET_EMAIL", "3/hour"),
+    "phone_verify": env("THROTTLE_PHONE_VERIFY", "5/hour"),
 }
 
 REST_FRAMEWORK: dict[str, Any] = {

@@ -24,11 +24,19 @@ class MailDirBackend(BaseEmailBackend):
         self.directory.mkdir(parents=True, exist_ok=True)
         sent = 0
         for message in email_messages:
-            name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
+            # A notification's email is named by its row (its Message-ID): a retried delivery
+            # rewrites the same file instead of adding a second one.
+            message_id = str(message.extra_headers.get("Message-ID", ""))
+            stem = message_id.strip("<>").split("@")[0] if message_id else ""
+            name = (
+                f"n-{stem}.eml"
+                if stem and stem.replace("-", "").isalnum()
+                else f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
+            )
             tmp = self.directory / f".{name}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(message.message().as_bytes())
-            tmp.rename(self.directory / name)  # atomic: readers never see half a message
+            tmp.replace(self.directory / name)  # atomic: readers never see half a message
             sent += 1
         return sent
