@@ -43,6 +43,7 @@ class AlreadyConfirmedError(ConflictError):
 
 
 def _zone_for(user: User, appointment: Appointment) -> ZoneInfo:
+    """The person's chosen zone, else the center's."""
     own = NotificationSettings.objects.filter(user=user).values_list("timezone", flat=True).first()
     return notifications.zone_of(user) if own else selectors.center_zone(appointment.doctor.center)
 
@@ -330,7 +331,7 @@ def escalate_unconfirmed(now: datetime | None = None) -> int:
 
 def _release(appointment: Appointment, now: datetime) -> None:
     from booking.payments import services as payments
-    from booking.services import offer_freed_slot, refresh_appointment_cards
+    from booking.services import notify_cancelled, offer_freed_slot, refresh_appointment_cards
 
     selectors.lock_slot(slot_id=appointment.slot_id)
     appointment.status = Appointment.Status.CANCELLED
@@ -338,6 +339,7 @@ def _release(appointment: Appointment, now: datetime) -> None:
     appointment.save(update_fields=["status", "cancelled_at", "updated_at"])
     payments.settle_cancellation(appointment=appointment, actor=appointment.patient, by_staff=True)
     refresh_appointment_cards(appointment)
+    notify_cancelled(appointment, by_patient=False)
     offer_freed_slot(slot_id=appointment.slot_id)
 
 

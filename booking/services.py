@@ -27,6 +27,7 @@ from booking.models import (
     AvailabilityRule,
     BookingPolicy,
     Hold,
+    Mode,
     Review,
     ScheduleException,
     Slot,
@@ -48,7 +49,9 @@ from careconnect.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from careconnect.notifications.services import app_link, queue_email
+from careconnect.notifications import services as notifications
+from careconnect.notifications.models import Channel, Kind
+from careconnect.notifications.services import app_link
 from chat.models import CardState
 from chat.registry import ActionResult
 from chat.services import ensure_conversation, post_card, update_cards
@@ -160,6 +163,84 @@ def refresh_appointment_cards(appointment: Appointment) -> None:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+# ------------------------------------------------------------------ notices (no health data)
+
+
+def _notify_appointment(
+    appointment: Appointment,
+    *,
+    event: str,
+    key: str,
+    title: str,
+    sentence: str,
+    people: list[User] | None = None,
+    channels: set[str] | None = None,
+) -> None:
+    """Tell the patient and the family members who book for them (or `people`) that their
+    appointment changed: date, time, doctor and place in each person's zone, never the
+    reason. `sentence` completes "Your appointment with Dr X (place) ..." and may use
+    `{when}`. Call inside the change's transaction."""
+    from booking.reminders import recipients, when_text
+
+    doctor = f"Dr {appointment.doctor.user.full_name}"
+    where = "online consult" if appointment.mode == Mode.ONLINE else appointment.doctor.center.name
+    for user in people if people is not None else recipients(appointment):
+        when = when_text(appointment, user)
+        if user.id == appointment.patient_id:
+            whose = "Your appointment"
+        elif user.id == appointment.doctor.user_id:
+            whose = f"The appointment of {appointment.patient.full_name}"
+        else:
+            whose = f"The appointment of {appointment.patient.first_name}"
+        notifications.notify(
+            recipient=user,
+            kind=Kind.BOOKING,
+            event=event,
+            key=key,
+            title=f"{title}: {doctor}, {when}",
+            body=f"{whose} with {doctor} ({where}) {sentence.format(when=when)}.",
+            link=app_link("/appointments"),
+            center_id=appointment.doctor.center_id,
+            subject=("booking.appointment", appointment.id),
+            channels=channels,
+        )
+
+
+def notify_confirmed(appointment: Appointment) -> None:
+    """The appointment became confirmed (booked, confirmed by staff, or its fee paid)."""
+    _notify_appointment(
+        appointment,
+        event="booking_confirmed",
+        key=f"booking.confirmed:{appointment.id}",
+        title="Appointment confirmed",
+        sentence="on {when} is confirmed",
+    )
+
+
+def notify_cancelled(appointment: Appointment, *, by_patient: bool) -> None:
+    """The appointment was cancelled; when the patient's side cancelled, the doctor gets an
+    in-app notice too."""
+    key = f"booking.cancelled:{appointment.id}"
+    _notify_appointment(
+        appointment,
+        event="booking_cancelled",
+        key=key,
+        title="Appointment cancelled",
+        sentence="on {when} is cancelled",
+    )
+    doctor = appointment.doctor.user
+    if by_patient and doctor.is_active:
+        _notify_appointment(
+            appointment,
+            event="booking_cancelled",
+            key=key,
+            title="Appointment cancelled",
+            sentence="on {when} was cancelled by the patient",
+            people=[doctor],
+            channels={Channel.IN_APP},
+        )
 
 
 def _reason_aad(appointment_id: UUID) -> str:
@@ -866,6 +947,8 @@ def book_slot(
     )
     if announce:  # a chat action that books posts its own card instead
         announce_booking(appointment, actor)
+    if appointment.status == Appointment.Status.CONFIRMED:
+        notify_confirmed(appointment)
     if fee is not None:
         # A fee holds the slot while it is paid (staff bookings: a bill, no hold).
         payments.charge_for_booking(
@@ -987,6 +1070,13 @@ def reschedule_appointment(
         detail={"from_slot": str(old_slot_id), "to_slot": str(slot.id)},
     )
     refresh_appointment_cards(appointment)
+    _notify_appointment(
+        appointment,
+        event="rescheduled",
+        key=f"booking.rescheduled:{appointment.id}:{appointment.reschedule_count}",
+        title="Appointment moved",
+        sentence="has moved to {when}",
+    )
     if old_start > now:
         offer_freed_slot(slot_id=old_slot_id)
     return appointment
@@ -1025,6 +1115,7 @@ def cancel_appointment(*, actor: User, appointment_id: UUID) -> Appointment:
     )
     payments.settle_cancellation(appointment=appointment, actor=actor, by_staff=who.staff)
     refresh_appointment_cards(appointment)
+    notify_cancelled(appointment, by_patient=not who.staff)
     offer_freed_slot(slot_id=appointment.slot_id)
     return appointment
 
@@ -1062,7 +1153,7 @@ def _staff_transition(
 
 @transaction.atomic
 def confirm_appointment(*, actor: User, appointment_id: UUID) -> Appointment:
-    return _staff_transition(
+    appointment = _staff_transition(
         actor=actor,
         appointment_id=appointment_id,
         allowed_from=(Appointment.Status.REQUESTED,),
@@ -1070,6 +1161,8 @@ def confirm_appointment(*, actor: User, appointment_id: UUID) -> Appointment:
         action="appointment.confirm",
         after_start=False,
     )
+    notify_confirmed(appointment)
+    return appointment
 
 
 @transaction.atomic
@@ -1206,23 +1299,30 @@ def offer_freed_slot(*, slot_id: UUID) -> WaitlistEntry | None:
         patient=entry.patient,
         detail={"slot": str(slot.id), "hold": str(hold.id)},
     )
-    _email_offer(entry, policy.waitlist_hold_minutes)
+    _notify_offer(entry, policy.waitlist_hold_minutes)
     return entry
 
 
-def _email_offer(entry: WaitlistEntry, minutes: int) -> None:
-    recipients = {entry.patient.email, entry.created_by.email} - {None, ""}
-    for address in recipients:
-        queue_email(
-            to=str(address),
-            kind="waitlist_offer",
-            subject="A time you were waiting for is available",
+def _notify_offer(entry: WaitlistEntry, minutes: int) -> None:
+    """The waitlist offer (no health data): to the patient and whoever joined for them."""
+    people = {entry.patient_id: entry.patient, entry.created_by_id: entry.created_by}
+    for person in people.values():
+        if not person.is_active:
+            continue
+        notifications.notify(
+            recipient=person,
+            kind=Kind.WAITLIST,
+            event="waitlist_offer",
+            key=f"waitlist.offer:{entry.id}:{entry.hold_id}",
+            title="A time you were waiting for is available",
             body=(
                 "A time you were waiting for has become available on CareConnect. "
                 f"It is held for you for {minutes} minutes.\n\nSee it and book: "
                 + app_link("/appointments")
-                + "\n"
             ),
+            link=app_link("/appointments"),
+            center_id=entry.doctor.center_id,
+            subject=("booking.waitlist", entry.id),
         )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
 from careconnect.env import (
     database_from_url,
@@ -148,7 +149,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL == "filesystem://"
-    else {}
+    # Redis: a message a killed worker took but never acknowledged (late ack) comes back
+    # after this many seconds. Every task is idempotent, so an ETA task redelivered before
+    # its time only runs twice, harmlessly.
+    else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", default=900)}
 )
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -361,3 +365,13 @@ CONSULT_RATE_BURST = env_int("CONSULT_RATE_BURST", default=60)
 CONSULT_POOR_LOSS = 0.08  # fraction of packets lost above which the link is "poor"
 CONSULT_POOR_RTT_MS = 600.0
 CONSULT_QUALITY_INTERVAL_SECONDS = env_int("CONSULT_QUALITY_INTERVAL_SECONDS", default=5)
+# Where the rooms (aiortc peers) live: "inprocess" (the embedded default: the daphne
+# process) or "worker" (production: `manage.py run_media_worker` processes reached through
+# the channel layer, which then must be Redis). consult/media_backend.py.
+CONSULT_MEDIA = env("CONSULT_MEDIA", default="inprocess").strip().lower() or "inprocess"
+if CONSULT_MEDIA not in {"inprocess", "worker"}:
+    raise ImproperlyConfigured(f"CONSULT_MEDIA is inprocess or worker, not {CONSULT_MEDIA!r}")
+# Worker mode: seconds for some worker to take an offer (none: no_capacity), then for it to
+# answer (none: media_failed).
+CONSULT_MEDIA_CLAIM_SECONDS = env_int("CONSULT_MEDIA_CLAIM_SECONDS", default=3)
+CONSULT_MEDIA_TIMEOUT_SECONDS = env_int("CONSULT_MEDIA_TIMEOUT_SECONDS", default=15)

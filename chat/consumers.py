@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from careconnect.accounts.models import User
+from careconnect.notifications.services import push_group
 from chat import presence, services
 from chat.protocol import FrameTooLargeError, handle_text
 from chat.services import Fanout, user_group
@@ -61,6 +62,7 @@ def _ensure_heartbeat() -> None:
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     user: User
     group: str
+    notify_group: str
 
     async def connect(self) -> None:
         # channels' AuthMiddleware resolved the lazy user before calling us: unwrap it.
@@ -74,6 +76,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.group = user_group(user.id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        # In-app notifications ride the chat socket (one socket per tab).
+        self.notify_group = push_group(user.id)
+        await self.channel_layer.group_add(self.notify_group, self.channel_name)
         await self.accept()
         _local_sockets[str(user.id)] += 1
         _ensure_heartbeat()
@@ -83,6 +88,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not hasattr(self, "group"):
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.channel_layer.group_discard(self.notify_group, self.channel_name)
         key = str(self.user.id)
         _local_sockets[key] -= 1
         if _local_sockets[key] <= 0:
@@ -118,3 +124,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def chat_event(self, event: dict[str, Any]) -> None:
         """A frame pushed to this user's group (group_send type "chat.event")."""
         await self.send_json(event["frame"])
+
+    async def notification_new(self, event: dict[str, Any]) -> None:
+        """An in-app notification for this user (group_send type "notification.new")."""
+        await self.send_json({"type": "notification.new", "notification": event["notification"]})

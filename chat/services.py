@@ -36,7 +36,9 @@ from careconnect.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from careconnect.notifications.services import app_link, queue_email
+from careconnect.notifications import services as notifications
+from careconnect.notifications.models import Kind
+from careconnect.notifications.services import app_link
 from chat import attachments as files
 from chat import presence, selectors
 from chat.models import (
@@ -1052,16 +1054,21 @@ def notify_unread(*, conversation_id: UUID | str, user_id: UUID | str) -> bool:
         return False
     senders = [m.sender for m in unread if m.sender is not None]
     who = _names(senders)
-    queue_email(
-        to=user.email,
-        subject="New message on CareConnect",
+    link = app_link(f"/messages/{conversation.id}")
+    notifications.notify(
+        recipient=user,
+        kind=Kind.MESSAGE,
+        event="message_unread",
+        key=f"chat.unread:{conversation.id}:{conversation.last_seq}",
+        title="New message on CareConnect",
         body=(
             f"Hello {user.first_name},\n\n"
             f"You have a new message from {who} on CareConnect.\n\n"
-            f"Read it here: {app_link(f'/messages/{conversation.id}')}\n\n"
-            "For your privacy, messages are only shown in the app.\n"
+            f"Read it here: {link}\n\n"
+            "For your privacy, messages are only shown in the app."
         ),
-        kind="chat.unread",
+        link=link,
+        subject=("chat.conversation", conversation.id),
     )
     participant.notified_seq = conversation.last_seq
     participant.save(update_fields=["notified_seq"])

@@ -33,6 +33,9 @@ from careconnect.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from careconnect.notifications import services as notifications
+from careconnect.notifications.models import Kind
+from careconnect.notifications.services import app_link
 from chat.models import CardState, Message
 from chat.registry import ActionResult
 from chat.services import display_name, ensure_conversation, post_card, update_cards
@@ -186,9 +189,11 @@ def join(*, actor: User, consult_id: UUID | str) -> JoinResult:
         if consult.started_at is None and not access.is_doctor:
             consult.started_at = now
     else:
+        if participant.state != ConsultParticipant.State.WAITING:
+            participant.joined_at = now  # back in the waiting room: "waiting since" restarts
         participant.state = ConsultParticipant.State.WAITING
     participant.left_at = None
-    participant.save(update_fields=["state", "admitted", "admitted_at", "left_at"])
+    participant.save(update_fields=["state", "admitted", "admitted_at", "left_at", "joined_at"])
     consult.save(update_fields=["started_at"])
     record(
         actor=actor,
@@ -248,7 +253,29 @@ def admit(*, actor: User, consult_id: UUID | str, user_id: UUID | str) -> Consul
         detail={"admitted": str(user_id)},
     )
     _update_invite(access.appointment, waiting=False)
+    _notify_admitted(participant, access.appointment, actor)
     return participant
+
+
+def _notify_admitted(
+    participant: ConsultParticipant, appointment: Appointment, doctor: User
+) -> None:
+    """ "Dr X admitted you": to the admitted person (no health data), once per admission."""
+    person = participant.user
+    if not person.is_active:
+        return
+    stamp = participant.admitted_at.isoformat() if participant.admitted_at else ""
+    notifications.notify(
+        recipient=person,
+        kind=Kind.CONSULT,
+        event="consult_admitted",
+        key=f"consult.admitted:{participant.consult_id}:{person.id}:{stamp}",
+        title=f"Dr {doctor.full_name} admitted you",
+        body=f"Dr {doctor.full_name} admitted you — your consult is starting.",
+        link=app_link(f"/consult/{appointment.id}"),
+        center_id=appointment.doctor.center_id,
+        subject=("consult.consult", participant.consult_id),
+    )
 
 
 @transaction.atomic

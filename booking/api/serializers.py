@@ -261,6 +261,9 @@ class AppointmentOutput(serializers.Serializer[Any]):
     can_cancel = serializers.SerializerMethodField()
     can_reschedule = serializers.SerializerMethodField()
     can_review = serializers.SerializerMethodField()
+    attendance_confirmed_at = serializers.DateTimeField(allow_null=True)
+    attendance_confirmed_via = serializers.CharField()
+    escalated_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 
     def get_reason(self, appointment: Appointment) -> str:
@@ -398,6 +401,18 @@ class PolicyInput(StrictSerializer):
     payment_hold_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
     full_refund_hours = serializers.IntegerField(min_value=0, max_value=24 * 30, required=False)
     late_refund_percent = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    reminder_offsets_minutes = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=20160),
+        max_length=5,
+        required=False,
+    )
+    escalate_minutes_before = serializers.IntegerField(
+        min_value=1, max_value=20160, allow_null=True, required=False
+    )
+    release_unconfirmed = serializers.BooleanField(required=False)
+
+    def validate_reminder_offsets_minutes(self, value: list[int]) -> list[int]:
+        return sorted(set(value), reverse=True)
 
 
 class PolicyOutput(serializers.Serializer[Any]):
@@ -407,6 +422,9 @@ class PolicyOutput(serializers.Serializer[Any]):
     payment_hold_minutes = serializers.IntegerField()
     full_refund_hours = serializers.IntegerField()
     late_refund_percent = serializers.IntegerField()
+    reminder_offsets_minutes = serializers.ListField(child=serializers.IntegerField())
+    escalate_minutes_before = serializers.IntegerField(allow_null=True)
+    release_unconfirmed = serializers.BooleanField()
 
 
 class WeekInput(DoctorQueryInput):

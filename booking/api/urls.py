@@ -7,6 +7,7 @@ urlpatterns = [
     path("doctors/<uuid:doctor_id>/", views.DoctorDetailApi.as_view()),
     path("doctors/<uuid:doctor_id>/slots/", views.DoctorSlotsApi.as_view()),
     path("appointments/", views.AppointmentListApi.as_view()),
+    path("appointments/unconfirmed/", views.UnconfirmedAppointmentListApi.as_view()),
     path("appointments/<uuid:appointment_id>/", views.AppointmentDetailApi.as_view()),
     path("appointments/<uuid:appointment_id>/cancel/", views.CancelAppointmentApi.as_view()),
     path(

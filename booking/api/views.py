@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking import calendar, selectors, services
+from booking import calendar, reminders, selectors, services
 from booking.api import serializers as s
 from booking.models import Appointment, BookingPolicy, Review
 from careconnect.accounts.access import resolve_patient_access
@@ -212,6 +212,18 @@ class AppointmentListApi(APIView):
             _render_appointment(actor, appointment, data.get("reason", "")),
             status=status.HTTP_201_CREATED,
         )
+
+
+class UnconfirmedAppointmentListApi(APIView):
+    """Staff: upcoming appointments at their centers still unconfirmed at escalation time."""
+
+    @extend_schema(
+        operation_id="appointments_unconfirmed_list",
+        responses={200: s.AppointmentOutput(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        actor = _user(request)
+        return Response(_render_appointments(actor, reminders.unconfirmed_for(actor=actor)))
 
 
 class AppointmentDetailApi(APIView):

@@ -59,6 +59,9 @@ from careconnect.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from careconnect.notifications import services as notifications
+from careconnect.notifications.models import Kind
+from careconnect.notifications.services import app_link
 from chat.models import CardState, Conversation
 from chat.registry import ActionResult
 from chat.services import (
@@ -699,6 +702,7 @@ def _apply_intent(payment: Payment, intent: IntentState) -> bool:
             patient=payment.patient,
             detail={"intent": intent.id, "late": payment.late},
         )
+        _notify_paid(payment)
         if was_live:
             _booking_paid(payment, now)
         changed = True
@@ -745,7 +749,10 @@ def _apply_refunds(payment: Payment, intent: IntentState) -> bool:
 
 def _settle_refunded(payment: Payment) -> None:
     total = sum((r.amount for r in payment.refunds.all()), Decimal(0))
+    before = payment.amount_refunded
     payment.amount_refunded = min(total, payment.amount)
+    if payment.amount_refunded > before:
+        _notify_refunded(payment, payment.amount_refunded - before)
     if payment.status in SETTLED or payment.status == PaymentStatus.PAID:
         payment.status = (
             PaymentStatus.REFUNDED
@@ -779,9 +786,51 @@ def _booking_paid(payment: Payment, now: datetime) -> None:
         else Appointment.Status.CONFIRMED
     )
     appointment.save(update_fields=["status", "updated_at"])
-    from booking.services import refresh_appointment_cards
+    from booking.services import notify_confirmed, refresh_appointment_cards
 
     refresh_appointment_cards(appointment)
+    if appointment.status == Appointment.Status.CONFIRMED:
+        notify_confirmed(appointment)
+
+
+# ------------------------------------------------------------------ notices (no bill lines)
+
+
+def _notify_paid(payment: Payment) -> None:
+    amount = money(payment.amount, payment.currency)
+    notifications.notify(
+        recipient=payment.patient,
+        kind=Kind.PAYMENT,
+        event="payment_received",
+        key=f"payment.paid:{payment.id}",
+        title=f"Payment received: {amount['amount']} {amount['currency']}",
+        body=(
+            f"We received your payment of {amount['amount']} {amount['currency']} to "
+            f"{payment.center.name}. Your receipt is in the app."
+        ),
+        link=app_link("/payments"),
+        center_id=payment.center_id,
+        subject=("booking.payment", payment.id),
+    )
+
+
+def _notify_refunded(payment: Payment, amount: Decimal) -> None:
+    shown = money(amount, payment.currency)
+    total = to_minor(payment.amount_refunded, payment.currency)
+    notifications.notify(
+        recipient=payment.patient,
+        kind=Kind.PAYMENT,
+        event="payment_refunded",
+        key=f"payment.refunded:{payment.id}:{total}",
+        title=f"Refund: {shown['amount']} {shown['currency']}",
+        body=(
+            f"{payment.center.name} refunded {shown['amount']} {shown['currency']} of your "
+            "payment. It can take a few days to reach your account; details are in the app."
+        ),
+        link=app_link("/payments"),
+        center_id=payment.center_id,
+        subject=("booking.payment", payment.id),
+    )
 
 
 # ------------------------------------------------------------------ refunds

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -60,7 +61,8 @@ from careconnect.errors import (
     PermissionDeniedError,
     TooLargeError,
 )
-from careconnect.notifications.services import app_link, queue_email
+from careconnect.notifications.models import Kind
+from careconnect.notifications.services import app_link, notify, queue_email, zone_of
 from careconnect.records.services import open_health_summary, write_health_summary
 
 
@@ -380,7 +382,38 @@ def authenticate_user(
             raise OtpRequiredError()
         verify_second_factor(user=user, otp=otp)
     record(actor=user, action="account.login", object_type="accounts.user", object_id=user.id)
+    _security_alert(
+        user,
+        event="security_login",
+        title="New sign-in to your CareConnect account",
+        body=(
+            "Your CareConnect account was signed in to on "
+            f"{_local_now(user)}. If this was not you, reset your password now and turn on "
+            "two-factor authentication."
+        ),
+    )
     return user
+
+
+def _local_now(user: User) -> str:
+    zone = zone_of(user)
+    return f"{timezone.localtime(timezone.now(), zone):%a %d %b %Y at %H:%M} ({zone.key} time)"
+
+
+def _security_alert(user: User, *, event: str, title: str, body: str) -> None:
+    """A security alert (always by email too, whatever the person's choices; never waits
+    for quiet hours). Each alert is its own event."""
+    with transaction.atomic():
+        notify(
+            recipient=user,
+            kind=Kind.SECURITY,
+            event=event,
+            key=f"security:{event}:{uuid.uuid4().hex}",
+            title=title,
+            body=body,
+            link=app_link("/settings"),
+            subject=("accounts.user", user.id),
+        )
 
 
 # ---------------------------------------------------------------- two-factor (TOTP)
@@ -445,6 +478,13 @@ def enable_mfa(*, user: User, otp: str) -> list[str]:
     record(
         actor=locked, action="account.mfa_enable", object_type="accounts.user", object_id=locked.id
     )
+    _security_alert(
+        locked,
+        event="security_mfa_on",
+        title="Two-factor authentication turned on",
+        body="Two-factor authentication was turned on for your CareConnect account. If this was "
+        "not you, contact your center now.",
+    )
     user.mfa_enabled_at = locked.mfa_enabled_at
     return codes
 
@@ -505,6 +545,13 @@ def disable_mfa(*, user: User, password: str) -> None:
     record(
         actor=locked, action="account.mfa_disable", object_type="accounts.user", object_id=locked.id
     )
+    _security_alert(
+        locked,
+        event="security_mfa_off",
+        title="Two-factor authentication turned off",
+        body="Two-factor authentication was turned off for your CareConnect account. If this "
+        "was not you, reset your password now.",
+    )
 
 
 def mfa_setup_required(user: User) -> bool:
@@ -543,6 +590,13 @@ def reset_password(*, token: str, password: str) -> User:
     Token.objects.filter(user=user).delete()  # and API tokens issued before the reset die too
     record(
         actor=user, action="account.password_reset", object_type="accounts.user", object_id=user.id
+    )
+    _security_alert(
+        user,
+        event="security_password_changed",
+        title="Your CareConnect password was changed",
+        body="The password of your CareConnect account was changed with a reset link. If this "
+        "was not you, reset it again now and contact your center.",
     )
     return user
 

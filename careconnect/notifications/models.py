@@ -46,7 +46,9 @@ class NotificationSettings(models.Model):
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, primary_key=True, related_name="notification_settings"
     )
-    timezone = models.CharField(max_length=64, default="UTC")
+    timezone = models.CharField(
+        max_length=64, blank=True, default="", help_text="Empty: not chosen (the center's zone)."
+    )
     quiet_start = models.TimeField(null=True, blank=True)
     quiet_end = models.TimeField(null=True, blank=True)
     sms_number_sealed = models.BinaryField(null=True, blank=True, editable=False)
@@ -131,6 +133,9 @@ class Notification(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     not_before = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took it (a stale claim is retaken)."
+    )
     provider_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     provider_status = models.CharField(max_length=30, blank=True)
     error = models.CharField(max_length=300, blank=True)

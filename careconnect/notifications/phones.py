@@ -4,6 +4,7 @@ stored sealed with the person's data key, found by a keyed hash (inbound replies
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from datetime import timedelta
@@ -16,6 +17,8 @@ from careconnect.accounts.models import User
 from careconnect.crypto.services import open_sealed, seal
 from careconnect.errors import ConflictError, InvalidInputError
 from careconnect.notifications.models import NotificationSettings, PhoneVerification
+
+logger = logging.getLogger(__name__)
 
 CODE_MINUTES = 10
 MAX_ATTEMPTS = 5
@@ -78,9 +81,16 @@ def start_verification(*, actor: User, number: str) -> PhoneVerification:
     verification.code_hash = _code_hash(verification.id, code)
     verification.save(force_insert=True)
     text = f"Your CareConnect code is {code}. It expires in {CODE_MINUTES} minutes."
-    transaction.on_commit(
-        lambda: send_sms(to=normalised, body=text, name=f"verify-{verification.id}")
-    )
+
+    def send() -> None:
+        # After commit, so a refused number or an outage cannot undo the request; the person
+        # sees no code arrive and asks for a new one (logged for the operator).
+        try:
+            send_sms(to=normalised, body=text, name=f"verify-{verification.id}")
+        except Exception:
+            logger.warning("verification SMS %s could not be sent", verification.id, exc_info=True)
+
+    transaction.on_commit(send)
     return verification
 
 

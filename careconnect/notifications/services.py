@@ -48,6 +48,8 @@ from careconnect.notifications.tasks import deliver_notification_task, send_emai
 logger = logging.getLogger(__name__)
 
 LINK_SALT = "careconnect.notifications.link"
+# A row claimed longer ago than this by a worker that never finished (killed) is retaken.
+CLAIM_TTL = timedelta(minutes=5)
 PUSH_EVENT = "notification.new"
 
 
@@ -78,7 +80,7 @@ def settings_of(user: User) -> NotificationSettings:
 
 
 def zone_of(user: User, fallback: str = "UTC") -> ZoneInfo:
-    name = settings_of(user).timezone if settings_of(user).pk else fallback
+    name = settings_of(user).timezone or fallback
     try:
         return ZoneInfo(name or fallback)
     except ZoneInfoNotFoundError:
@@ -215,7 +217,9 @@ def notify(
 def _claim(notification_id: UUID | str, now: datetime) -> Notification | None:
     """Lock the row and decide: None when there is nothing to do now."""
     row = (
-        Notification.objects.select_for_update()
+        # of=("self",): lock the row only. The center is a nullable FK (LEFT JOIN), and
+        # PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+        Notification.objects.select_for_update(of=("self",))
         .select_related("recipient", "center")
         .filter(id=notification_id)
         .first()
@@ -226,6 +230,12 @@ def _claim(notification_id: UUID | str, now: datetime) -> Notification | None:
         Notification.Status.SKIPPED,
     ):
         return None
+    if (
+        row.status == Notification.Status.SENDING
+        and row.claimed_at is not None
+        and row.claimed_at > now - CLAIM_TTL
+    ):
+        return None  # another worker is sending it now (a second task for the same row)
     if row.channel != Channel.IN_APP and row.kind != Kind.SECURITY:
         until = quiet_until(row.recipient, now)
         if until is not None:
@@ -249,8 +259,8 @@ def deliver(notification_id: UUID | str) -> str:
         if row is None:
             return "nothing to do"
         row.attempts += 1
-        row.status = Notification.Status.SENDING
-        row.save(update_fields=["attempts", "status"])
+        row.status, row.claimed_at = Notification.Status.SENDING, now
+        row.save(update_fields=["attempts", "status", "claimed_at"])
     try:
         provider_id = senders.send(row)
     except senders.PermanentFailureError as exc:
@@ -274,11 +284,14 @@ def deliver(notification_id: UUID | str) -> str:
 def release_deferred(now: datetime | None = None) -> int:
     """Beat: rows that waited for quiet hours to end, and rows left queued (a lost task)."""
     now = now or timezone.now()
+    from django.db.models import Q
+
+    waiting = Q(status=Notification.Status.DEFERRED) | Q(
+        status=Notification.Status.QUEUED, created_at__lte=now - timedelta(minutes=2)
+    )
+    stale = Q(status=Notification.Status.SENDING, claimed_at__lte=now - CLAIM_TTL)
     due = list(
-        Notification.objects.filter(
-            status__in=[Notification.Status.DEFERRED, Notification.Status.QUEUED],
-            created_at__lte=now - timedelta(seconds=30),
-        )
+        Notification.objects.filter(waiting | stale)
         .filter(models_q_due(now))
         .values_list("id", flat=True)[:500]
     )

@@ -72,7 +72,7 @@ def send_sms(*, to: str, body: str, name: str) -> str | None:
     return _send_with_twilio(to=to, body=body, name=name)
 
 
-class _BaseUrlHttpClient(TwilioHttpClient):
+class _BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio is untyped
     """Twilio's HTTP client, with every request's scheme and host replaced by
     `TWILIO_API_BASE` (a local fake in tests, a recording proxy); unset: Twilio's own hosts."""
 

@@ -96,7 +96,9 @@ def attachment_dir(settings: Any, tmp_path: Path) -> Path:
 
 # ------------------------------------------------------------------ websocket helpers
 
-EPHEMERAL = frozenset({"presence", "typing", "read"})
+# An in-app notification push (notification.new) is a doorbell on the same socket: a booking
+# notice may ring it in the middle of a chat flow.
+EPHEMERAL = frozenset({"presence", "typing", "read", "notification.new"})
 
 
 async def connect(user: User | None) -> WebsocketCommunicator:

@@ -131,6 +131,24 @@ def test_the_patient_waits_the_doctor_sees_them_and_admits_them(
     assert consult.started_at is not None
 
 
+def test_waiting_since_is_when_they_came_back_to_the_waiting_room(visit: Appointment) -> None:
+    # given: the patient waited, left, and comes back ten minutes later
+    with time_machine.travel(visit.start - timedelta(minutes=8), tick=False):
+        services.join(actor=visit.patient, consult_id=visit.id)
+        services.leave(actor=visit.patient, consult_id=visit.id)
+    back = visit.start + timedelta(minutes=2)
+    with time_machine.travel(back, tick=False):
+        # when
+        services.join(actor=visit.patient, consult_id=visit.id)
+        # then: the doctor's week says since when they are waiting now, not since the first time
+        [waiting] = services.waiting_for(actor=doctor_of(visit))
+        assert waiting["since"] == back
+        # and a second tab (already waiting) does not restart the clock
+    with time_machine.travel(back + timedelta(minutes=1), tick=False):
+        services.join(actor=visit.patient, consult_id=visit.id)
+        assert services.waiting_for(actor=doctor_of(visit))[0]["since"] == back
+
+
 def test_only_the_doctor_admits_and_ends(visit: Appointment, during: None) -> None:
     services.join(actor=visit.patient, consult_id=visit.id)
     with pytest.raises(PermissionDeniedError):
