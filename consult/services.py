@@ -547,11 +547,18 @@ def consult_view(*, actor: User, consult_id: UUID | str) -> ConsultView:
 
 def waiting_for(*, actor: User) -> list[dict[str, Any]]:
     """The doctor's week view: who is in a waiting room of theirs right now."""
+    now = timezone.now()
     rows = (
         ConsultParticipant.objects.filter(
             state=ConsultParticipant.State.WAITING,
             consult__status=Consult.Status.OPEN,
             consult__appointment__doctor__user=actor,
+            # Only consults open now: someone left "waiting" by a server that died does not
+            # wait for ever.
+            consult__appointment__start__lte=now
+            + timedelta(minutes=settings.CONSULT_OPEN_MINUTES_BEFORE),
+            consult__appointment__end__gte=now
+            - timedelta(minutes=settings.CONSULT_CLOSE_MINUTES_AFTER),
         )
         .select_related("user", "consult__appointment")
         .order_by("joined_at")

@@ -8,6 +8,7 @@ import { ConfirmEmailPage } from './features/auth/ConfirmEmailPage';
 import { ForgotPasswordPage } from './features/auth/ForgotPasswordPage';
 import { LoginPage } from './features/auth/LoginPage';
 import { RegisterPage } from './features/auth/RegisterPage';
+import { useMe } from './features/auth/session';
 import { ResetPasswordPage } from './features/auth/ResetPasswordPage';
 import { DoctorProfilePage } from './features/doctor/DoctorProfilePage';
 import { AcceptGrantPage } from './features/family/AcceptGrantPage';
@@ -20,6 +21,7 @@ import { AppLayout } from './layout/AppLayout';
 import { PublicLayout } from './layout/PublicLayout';
 import { RequireAuth, RequireRole } from './layout/RequireAuth';
 import { LoadingState } from './components';
+import { hasRole, isStaff } from './lib/roles';
 
 // Booking and schedule pages load on first use (their own chunks).
 const DoctorSearchPage = lazy(() =>
@@ -54,6 +56,24 @@ const CheckoutPage = lazy(() =>
   import('./features/payments/CheckoutPage').then((m) => ({ default: m.CheckoutPage })),
 );
 
+// Notifications: settings, the delivery log, staff follow-ups and the one-tap link landing page.
+const NotificationSettingsPage = lazy(() =>
+  import('./features/notifications/NotificationSettingsPage').then((m) => ({
+    default: m.NotificationSettingsPage,
+  })),
+);
+const DeliveryLogPage = lazy(() =>
+  import('./features/notifications/DeliveryLogPage').then((m) => ({ default: m.DeliveryLogPage })),
+);
+const StaffAppointmentsPage = lazy(() =>
+  import('./features/notifications/UnconfirmedAppointments').then((m) => ({
+    default: m.StaffAppointmentsPage,
+  })),
+);
+const LinkLandingPage = lazy(() =>
+  import('./features/notifications/LinkLandingPage').then((m) => ({ default: m.LinkLandingPage })),
+);
+
 // The video consult (its own chunk: WebRTC, the device check and the chat beside the call).
 const ConsultPage = lazy(() =>
   import('./features/consult/ConsultPage').then((m) => ({ default: m.ConsultPage })),
@@ -67,6 +87,25 @@ function ChatRedirect() {
 
 function Lazy({ children }: { children: ReactNode }) {
   return <Suspense fallback={<LoadingState />}>{children}</Suspense>;
+}
+
+/** Patients see their appointments; clinic staff see the ones needing attention. */
+function AppointmentsRoute() {
+  const { data: me } = useMe();
+  if (isStaff(me) && !hasRole(me, 'patient')) {
+    return (
+      <Lazy>
+        <StaffAppointmentsPage />
+      </Lazy>
+    );
+  }
+  return (
+    <RequireRole role="patient">
+      <Lazy>
+        <AppointmentsPage />
+      </Lazy>
+    </RequireRole>
+  );
 }
 
 /** Providers and routes only. */
@@ -83,6 +122,15 @@ export function App() {
             <Route path="/forgot-password" element={<ForgotPasswordPage />} />
             <Route path="/reset-password" element={<ResetPasswordPage />} />
             <Route path="/staff/accept" element={<StaffAcceptPage />} />
+            {/* One-tap links from reminders: they work signed out. */}
+            <Route
+              path="/r/:token"
+              element={
+                <Lazy>
+                  <LinkLandingPage />
+                </Lazy>
+              }
+            />
           </Route>
           <Route
             element={
@@ -112,6 +160,24 @@ export function App() {
               }
             />
             <Route
+              path="/center/notifications"
+              element={
+                <RequireRole role="center_admin">
+                  <Lazy>
+                    <DeliveryLogPage />
+                  </Lazy>
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/settings/notifications"
+              element={
+                <Lazy>
+                  <NotificationSettingsPage />
+                </Lazy>
+              }
+            />
+            <Route
               path="/doctor-profile"
               element={
                 <RequireRole role="doctor">
@@ -135,16 +201,7 @@ export function App() {
                 </Lazy>
               }
             />
-            <Route
-              path="/appointments"
-              element={
-                <RequireRole role="patient">
-                  <Lazy>
-                    <AppointmentsPage />
-                  </Lazy>
-                </RequireRole>
-              }
-            />
+            <Route path="/appointments" element={<AppointmentsRoute />} />
             <Route
               path="/schedule"
               element={

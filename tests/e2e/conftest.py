@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -96,13 +97,17 @@ def _server_env(var_dir: Path, port: int) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@contextmanager
+def serve(var_dir: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """Migrate and seed a fresh var dir, run bin/serve on a free port until the block ends.
+
+    `extra_env` adds server settings for one module's journeys: such a module overrides the
+    `server` fixture with its own server (see test_consult_journeys.py), the others share the
+    session's."""
     if not (ROOT / "frontend" / "dist" / "index.html").is_file():
         pytest.fail("frontend/dist is missing: build the web app first (make install)")
-    var_dir = tmp_path_factory.mktemp("var")
     port = _free_port()
-    env = _server_env(var_dir, port)
+    env = {**_server_env(var_dir, port), **(extra_env or {})}
     python = sys.executable
     for command in (["migrate", "-v0"], ["seed_demo"]):
         subprocess.run(
@@ -127,16 +132,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
             log.close()
             raise RuntimeError("server did not start:\n" + (var_dir / "server.log").read_text())
         time.sleep(0.25)
-    yield Server(url=url, var_dir=var_dir)
-    os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    log.close()
+        yield Server(url=url, var_dir=var_dir)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serve(tmp_path_factory.mktemp("var")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

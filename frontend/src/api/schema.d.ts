@@ -153,6 +153,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/appointments/unconfirmed/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Staff: upcoming appointments at their centers still unconfirmed at escalation time. */
+        get: operations["appointments_unconfirmed_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/attachments/{attachment_id}/": {
         parameters: {
             query?: never;
@@ -918,6 +935,154 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notifications/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["notifications_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/links/{token}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The link is the credential: it works signed out. Signed in, it must be yours. */
+        get: operations["notifications_link_read"];
+        put?: never;
+        /** @description The link is the credential: it works signed out. Signed in, it must be yours. */
+        post: operations["notifications_link_use"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/log/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["notifications_log_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/phone/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["notifications_phone_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/phone/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["notifications_phone_confirm_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/preferences/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["notifications_preferences_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["notifications_preferences_partial_update"];
+        trace?: never;
+    };
+    "/api/notifications/read/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["notifications_read_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/twilio/inbound/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Twilio's "A message comes in" webhook: a reply C / R / X to a reminder. */
+        post: operations["notifications_twilio_inbound_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/twilio/status/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Twilio's status callback for messages we sent (delivered, undelivered, failed...). */
+        post: operations["notifications_twilio_status_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/patients/{patient_id}/profile/": {
         parameters: {
             query?: never;
@@ -1296,6 +1461,10 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        ActionOutput: {
+            label: string;
+            url: string;
+        };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         Address: {
             /** @default  */
@@ -1364,6 +1533,11 @@ export interface components {
             readonly can_cancel: boolean;
             readonly can_reschedule: boolean;
             readonly can_review: boolean;
+            /** Format: date-time */
+            attendance_confirmed_at: string | null;
+            attendance_confirmed_via: string;
+            /** Format: date-time */
+            escalated_at: string | null;
             /** Format: date-time */
             created_at: string;
         };
@@ -1780,6 +1954,10 @@ export interface components {
          * @enum {string}
          */
         GrantStatusEnum: "pending" | "active" | "revoked" | "expired";
+        InboxOutput: {
+            unread: number;
+            results: components["schemas"]["NotificationOutput"][];
+        };
         /**
          * @description * `pending` - pending
          *     * `accepted` - accepted
@@ -1791,12 +1969,25 @@ export interface components {
             description: string;
             amount: components["schemas"]["MoneyOutput"];
         };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        KindChannelsInputRequest: {
+            email?: boolean;
+            sms?: boolean;
+            in_app?: boolean;
+        };
         /**
          * @description * `time_off` - Time off
          *     * `extra_hours` - Extra hours
          * @enum {string}
          */
         KindEnum: "time_off" | "extra_hours";
+        KindPreferenceOutput: {
+            kind: string;
+            label: string;
+            email: boolean;
+            sms: boolean;
+            in_app: boolean;
+        };
         /**
          * @description * `ar` - ar
          *     * `bn` - bn
@@ -1831,12 +2022,44 @@ export interface components {
             code: components["schemas"]["LanguageEnum"];
             name: string;
         };
+        LinkOutput: {
+            purpose: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        LinkUsedOutput: {
+            purpose: string;
+            message: string;
+            redirect?: string;
+        };
+        LogEntryOutput: {
+            /** Format: uuid */
+            id: string;
+            recipient_name: string;
+            kind: string;
+            event: string;
+            channel: string;
+            status: string;
+            error: string;
+            provider_status: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            sent_at: string | null;
+        };
+        LogOutput: {
+            results: components["schemas"]["LogEntryOutput"][];
+        };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         LoginInputRequest: {
             /** Format: email */
             email: string;
             password: string;
             otp?: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        MarkReadInputRequest: {
+            ids?: string[];
         };
         MeOutput: {
             /** Format: uuid */
@@ -1956,6 +2179,20 @@ export interface components {
             /** Format: date-time */
             updated_at: string | null;
         };
+        NotificationOutput: {
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            event: string;
+            title: string;
+            body: string;
+            link: string;
+            actions: components["schemas"]["ActionOutput"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            read_at: string | null;
+        };
         OfferOutput: {
             /** Format: uuid */
             slot: string;
@@ -2068,6 +2305,17 @@ export interface components {
             payment_hold_minutes?: number;
             full_refund_hours?: number;
             late_refund_percent?: number;
+            reminder_offsets_minutes?: number[];
+            escalate_minutes_before?: number | null;
+            release_unconfirmed?: boolean;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        PatchedPreferencesInputRequest: {
+            kinds?: {
+                [key: string]: components["schemas"]["KindChannelsInputRequest"];
+            };
+            timezone?: string;
+            quiet_hours?: components["schemas"]["QuietHoursRequest"] | null;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PatchedProfileInputRequest: {
@@ -2161,6 +2409,19 @@ export interface components {
             first_name: string;
             last_name: string;
         };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        PhoneConfirmInputRequest: {
+            code: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        PhoneInputRequest: {
+            phone: string;
+        };
+        PhoneSentOutput: {
+            sent: boolean;
+            /** Format: date-time */
+            expires_at: string;
+        };
         PhotoInputRequest: {
             /** Format: binary */
             photo: string;
@@ -2179,6 +2440,15 @@ export interface components {
             payment_hold_minutes: number;
             full_refund_hours: number;
             late_refund_percent: number;
+            reminder_offsets_minutes: number[];
+            escalate_minutes_before: number | null;
+            release_unconfirmed: boolean;
+        };
+        PreferencesOutput: {
+            kinds: components["schemas"]["KindPreferenceOutput"][];
+            timezone: string;
+            quiet_hours: components["schemas"]["QuietHours"] | null;
+            sms: components["schemas"]["SmsNumberOutput"];
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PreviewInputRequest: {
@@ -2228,6 +2498,20 @@ export interface components {
             allergies: components["schemas"]["Allergy"][];
             conditions: components["schemas"]["Condition"][];
             medications: components["schemas"]["Medication"][];
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        QuietHours: {
+            /** Format: time */
+            start: string;
+            /** Format: time */
+            end: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        QuietHoursRequest: {
+            /** Format: time */
+            start: string;
+            /** Format: time */
+            end: string;
         };
         RatingOutput: {
             /** Format: decimal */
@@ -2389,6 +2673,10 @@ export interface components {
             mode: components["schemas"]["SlotModeEnum"];
             held_for_you: boolean;
         };
+        SmsNumberOutput: {
+            number_last4: string;
+            verified: boolean;
+        };
         SpecialtyOutput: {
             slug: string;
             name: string;
@@ -2449,6 +2737,9 @@ export interface components {
         };
         TokenOutput: {
             token: string;
+        };
+        UnreadOutput: {
+            unread: number;
         };
         WaitingOutput: {
             /** Format: uuid */
@@ -2751,6 +3042,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewOutput"];
+                };
+            };
+        };
+    };
+    appointments_unconfirmed_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOutput"][];
                 };
             };
         };
@@ -4094,6 +4404,279 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["LanguageOutput"][];
                 };
+            };
+        };
+    };
+    notifications_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxOutput"];
+                };
+            };
+        };
+    };
+    notifications_link_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkOutput"];
+                };
+            };
+        };
+    };
+    notifications_link_use: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkUsedOutput"];
+                };
+            };
+        };
+    };
+    notifications_log_retrieve: {
+        parameters: {
+            query?: {
+                center?: string;
+                /**
+                 * @description * `email` - email
+                 *     * `sms` - sms
+                 *     * `in_app` - in_app
+                 */
+                channel?: "email" | "sms" | "in_app";
+                /**
+                 * @description * `queued` - queued
+                 *     * `deferred` - deferred
+                 *     * `sending` - sending
+                 *     * `sent` - sent
+                 *     * `delivered` - delivered
+                 *     * `failed` - failed
+                 *     * `skipped` - skipped
+                 */
+                status?: "queued" | "deferred" | "sending" | "sent" | "delivered" | "failed" | "skipped";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogOutput"];
+                };
+            };
+        };
+    };
+    notifications_phone_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PhoneInputRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneSentOutput"];
+                };
+            };
+        };
+    };
+    notifications_phone_confirm_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PhoneConfirmInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOutput"];
+                };
+            };
+        };
+    };
+    notifications_preferences_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOutput"];
+                };
+            };
+        };
+    };
+    notifications_preferences_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedPreferencesInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOutput"];
+                };
+            };
+        };
+    };
+    notifications_read_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MarkReadInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadOutput"];
+                };
+            };
+        };
+    };
+    notifications_twilio_inbound_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    [key: string]: string;
+                };
+            };
+        };
+        responses: {
+            /** @description TwiML reply */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description Bad or missing X-Twilio-Signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    notifications_twilio_status_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    [key: string]: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Recorded (or unknown SID: nothing to retry) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad or missing X-Twilio-Signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -144,3 +144,8 @@ export type AttachmentContentType = Schemas['ContentTypeEnum'];
 export type CardState = Schemas['StateEnum'];
 export type ChatSettings = Schemas['ChatSettingsOutput'];
 export type CenterChatSettings = Schemas['CenterChatSettingsOutput'];
+
+// ------------------------------------------------------------------ consults
+
+/** An entry of GET /api/consults/waiting/: someone in one of the doctor's waiting rooms. */
+export type ConsultWaiting = Schemas['WaitingOutput'];

@@ -7,6 +7,7 @@ import { ActingForProvider, useActingFor } from '../features/acting-for/ActingFo
 import { ActingForSwitcher } from '../features/acting-for/ActingForSwitcher';
 import { useCurrentUser } from '../features/auth/session';
 import { ChatProvider } from '../features/chat/ChatProvider';
+import { NotificationBell } from '../features/notifications/NotificationBell';
 import { hasRole, isStaff } from '../lib/roles';
 import { Brand } from './Brand';
 import { UserMenu } from './UserMenu';
@@ -20,6 +21,8 @@ function navItems(me: Me): { to: string; label: string }[] {
   if (isPatient) {
     items.push({ to: '/doctors', label: 'Find a doctor' });
     items.push({ to: '/appointments', label: 'Appointments' });
+  } else if (isStaff(me)) {
+    items.push({ to: '/appointments', label: 'Appointments' });
   }
   if (isDoctor) items.push({ to: '/week', label: 'My week' });
   else if (isAdmin) items.push({ to: '/week', label: 'Doctor week' });
@@ -29,7 +32,9 @@ function navItems(me: Me): { to: string; label: string }[] {
   if (isPatient) items.push({ to: '/family', label: 'Family' });
   if (isDoctor) items.push({ to: '/doctor-profile', label: 'Public profile' });
   if (isAdmin) items.push({ to: '/center', label: 'My center' });
+  if (isAdmin) items.push({ to: '/center/notifications', label: 'Notification log' });
   items.push({ to: '/security', label: 'Security' });
+  items.push({ to: '/settings/notifications', label: 'Notifications' });
   return items;
 }
 
@@ -60,7 +65,7 @@ function Shell({ me }: { me: Me }) {
           <Brand />
           <nav className="nav" aria-label="Main">
             {navItems(me).map((item) => (
-              <NavLink key={item.to} to={item.to} end={item.to === '/'}>
+              <NavLink key={item.to} to={item.to} end={item.to === '/' || item.to === '/center'}>
                 {item.label}
               </NavLink>
             ))}
@@ -69,6 +74,7 @@ function Shell({ me }: { me: Me }) {
             <ActingForSwitcher />
           </div>
           <div className="topbar__tools">
+            <NotificationBell />
             <UserMenu me={me} />
           </div>
         </div>

@@ -82,6 +82,11 @@ export function UserMenu({ me }: { me: Me }) {
               </Link>
             </li>
             <li>
+              <Link className="user-menu__item" to="/settings/notifications">
+                Notification settings
+              </Link>
+            </li>
+            <li>
               <button
                 type="button"
                 className="user-menu__item"

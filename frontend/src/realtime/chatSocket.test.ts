@@ -5,6 +5,7 @@ import {
   ChatSocket,
   clearChatStorage,
   outboxKey,
+  parsePushedNotification,
   textProblem,
   type ChatEvent,
   type Environment,
@@ -672,5 +673,57 @@ describe('typing, reads and presence', () => {
     }
     vi.advanceTimersByTime(0);
     expect(listener).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('notifications', () => {
+  it('hands `notification.new` frames to event listeners, and ignores broken ones', () => {
+    const chat = makeSocket();
+    const events: ChatEvent[] = [];
+    chat.onEvent((event) => events.push(event));
+    chat.start();
+    last().open();
+    last().receive({
+      type: 'notification.new',
+      notification: {
+        id: 'n-1',
+        kind: 'appointment_reminder',
+        title: 'Appointment tomorrow',
+        body: 'With Dr Ana at 09:30',
+        link: 'https://care.example/appointments',
+        actions: [{ label: 'Confirm', url: 'https://care.example/r/abc' }, { label: 3 }],
+        created_at: '2026-03-12T09:00:00Z',
+      },
+    });
+    last().receive({ type: 'notification.new', notification: { title: 'no id' } });
+    last().receive({ type: 'notification.new' });
+    const pushed = events.filter((e) => e.type === 'notification');
+    expect(pushed).toEqual([
+      {
+        type: 'notification',
+        notification: {
+          id: 'n-1',
+          kind: 'appointment_reminder',
+          title: 'Appointment tomorrow',
+          body: 'With Dr Ana at 09:30',
+          link: 'https://care.example/appointments',
+          actions: [{ label: 'Confirm', url: 'https://care.example/r/abc' }],
+          created_at: '2026-03-12T09:00:00Z',
+        },
+      },
+    ]);
+  });
+
+  it('fills in what a pushed notification leaves out', () => {
+    expect(parsePushedNotification({ id: 'n-2', created_at: '2026-03-12T09:00:00Z' })).toEqual({
+      id: 'n-2',
+      kind: '',
+      title: '',
+      body: '',
+      link: '',
+      actions: [],
+      created_at: '2026-03-12T09:00:00Z',
+    });
+    expect(parsePushedNotification(null)).toBeNull();
   });
 });

@@ -172,7 +172,26 @@ export type ChatEvent =
   | { type: 'unknown-conversation'; conversation: string }
   | { type: 'synced'; conversations: string[] }
   | { type: 'unauthorized' }
-  | { type: 'error'; error: FrameError };
+  | { type: 'error'; error: FrameError }
+  /** An in-app notification for this user (`notification.new`), as the server pushed it. */
+  | { type: 'notification'; notification: PushedNotification };
+
+/** A link under a notification ("Confirm", "Cancel appointment"): usually a one-tap /r/ link. */
+export interface PushedNotificationAction {
+  label: string;
+  url: string;
+}
+
+/** The `notification` of a `notification.new` frame (the same channel as chat, another topic). */
+export interface PushedNotification {
+  id: string;
+  kind: string;
+  title: string;
+  body: string;
+  link: string;
+  actions: PushedNotificationAction[];
+  created_at: string;
+}
 
 // ------------------------------------------------------------------ helpers
 
@@ -207,6 +226,25 @@ function isMessage(value: unknown): value is ChatMessage {
     typeof value.conversation === 'string' &&
     typeof value.seq === 'number'
   );
+}
+
+function isAction(value: unknown): value is PushedNotificationAction {
+  return isRecord(value) && typeof value.label === 'string' && typeof value.url === 'string';
+}
+
+/** A pushed notification, or null when the frame does not carry a usable one. */
+export function parsePushedNotification(value: unknown): PushedNotification | null {
+  if (!isRecord(value) || typeof value.id !== 'string' || !value.id) return null;
+  const text = (key: string) => (typeof value[key] === 'string' ? (value[key] as string) : '');
+  return {
+    id: value.id,
+    kind: text('kind'),
+    title: text('title'),
+    body: text('body'),
+    link: text('link'),
+    actions: Array.isArray(value.actions) ? value.actions.filter(isAction) : [],
+    created_at: text('created_at') || new Date().toISOString(),
+  };
 }
 
 /** A version-4 UUID from the platform (crypto.randomUUID needs a secure context). */
@@ -929,6 +967,11 @@ export class ChatSocket {
       case 'error':
         this.onError(frame);
         break;
+      case 'notification.new': {
+        const notification = parsePushedNotification(frame.notification);
+        if (notification) this.emit({ type: 'notification', notification });
+        break;
+      }
       default:
         break; // pong, and frames this client does not know yet
     }

@@ -1,5 +1,5 @@
 import { Alert, Button } from '../../components';
-import { connectionText, controlLabels, type CallState } from './callState';
+import { connectionText, controlLabels, stageOverlay, type CallState } from './callState';
 import { RemoteVideo, StreamVideo } from './media';
 
 /**
@@ -40,15 +40,7 @@ export function CallView({
   const hasMic = !!localStream?.getAudioTracks().length;
   const othersHere = state.others.length > 0;
   const poor = state.quality === 'poor' && !state.audioOnly;
-  const overlay = state.audioOnly
-    ? `Audio only. You can still hear ${otherName}.`
-    : !remoteVideo
-      ? othersHere
-        ? `${state.others[0]?.name ?? otherName}'s video will appear here.`
-        : isDoctor
-          ? `Waiting for ${otherName} to join. Let them in when they are waiting.`
-          : `Waiting for ${otherName}…`
-      : null;
+  const overlay = stageOverlay(state, remoteVideo, otherName, isDoctor);
 
   return (
     <section className="consult-call" aria-label="Video call">

@@ -15,7 +15,7 @@ import {
 } from '../../components';
 import { formatClock, formatSlotTime, viewerTimeZone, zoneLabel } from '../../lib/zones';
 import { useCurrentUser } from '../auth/session';
-import { consultKeys, useConsult, useEndConsult } from './api';
+import { consultKeys, useConsult, useEndConsult, useWatchWaitingRoom } from './api';
 import { CallView } from './CallView';
 import type { CallState } from './callState';
 import { connectionText } from './callState';
@@ -79,12 +79,13 @@ function ConsultScreen({ consult }: { consult: Consult }) {
   const zone = viewerTimeZone();
   const now = useNow(15_000);
   const { state, remoteStream, remoteVideo, call } = useConsultCall(consult, me.id);
-  const media = useLocalMedia(consult.video);
+  const ended = state.phase === 'ended' || consult.status === 'ended';
+  // No camera for a consult that is over (and off the moment it ends).
+  const media = useLocalMedia(consult.video, !ended);
   const stream = media.result?.stream ?? null;
   const endConsult = useEndConsult(consult.id);
   const isDoctor = consult.role === 'doctor';
   const otherName = isDoctor ? consult.patient_name : consult.doctor_name;
-  const ended = state.phase === 'ended' || consult.status === 'ended';
   const conversationPath = consult.conversation
     ? `/messages/${encodeURIComponent(consult.conversation)}`
     : null;
@@ -106,6 +107,9 @@ function ConsultScreen({ consult }: { consult: Consult }) {
     );
     return () => clearTimeout(timer);
   }, [queryClient, id, joinable, status, opensAt]);
+
+  // The doctor before joining (or after leaving) learns who arrives from the REST answer.
+  useWatchWaitingRoom(id, isDoctor && joinable && state.phase === 'device-check');
 
   // Ended over the socket: fetch the times for the summary.
   useEffect(() => {

@@ -265,6 +265,27 @@ export function connectionText(state: Pick<CallState, 'link' | 'media' | 'phase'
   return null;
 }
 
+/**
+ * The line over the other participant's picture, or null when their video shows. Alone in the
+ * call the server still sends a black frame a second (the picture never freezes on someone who
+ * left), so a live remote track alone does not mean there is someone to see.
+ */
+export function stageOverlay(
+  state: Pick<CallState, 'audioOnly' | 'others'>,
+  remoteVideo: boolean,
+  otherName: string,
+  isDoctor: boolean,
+): string | null {
+  if (state.audioOnly) return `Audio only. You can still hear ${otherName}.`;
+  if (state.others.length === 0) {
+    return isDoctor
+      ? `Waiting for ${otherName} to join. Let them in when they are waiting.`
+      : `Waiting for ${otherName}…`;
+  }
+  if (!remoteVideo) return `${state.others[0]?.name ?? otherName}'s video will appear here.`;
+  return null;
+}
+
 // ------------------------------------------------------------------ timing
 
 /** Reconnect backoff: 0.25–0.5 s, 0.5–1 s, 1–2 s, … capped at 5–10 s (equal jitter). */

@@ -6,6 +6,7 @@ import {
   controlLabels,
   initialCallState,
   reconnectDelay,
+  stageOverlay,
   type CallEvent,
   type CallState,
 } from './callState';
@@ -18,6 +19,8 @@ import {
   opensText,
   showJoinLink,
   summaryTitle,
+  waitingAppointments,
+  waitingNow,
 } from './format';
 import { consultSocketUrl, parseServerMessage, type ServerMessage } from './signal';
 
@@ -328,6 +331,56 @@ describe('consult text', () => {
     expect(inviteTitle(null, null, zone)).toBe('Video consult');
     expect(summaryTitle(720, 'Dr Lee')).toBe('Consult ended · 12 min · with Dr Lee');
     expect(summaryTitle(null, null)).toBe('Consult ended');
+  });
+});
+
+describe('the stage overlay', () => {
+  const alone = { audioOnly: false, others: [] };
+  const withAnn = { audioOnly: false, others: [{ user: 'u1', name: 'Ann Lee' }] };
+
+  it('says who is awaited while nobody else is in the call, even over black frames', () => {
+    expect(stageOverlay(alone, true, 'Ann Lee', true)).toBe(
+      'Waiting for Ann Lee to join. Let them in when they are waiting.',
+    );
+    expect(stageOverlay(alone, false, 'Dr Lee', false)).toBe('Waiting for Dr Lee…');
+  });
+
+  it('shows the picture once the other is in and their video arrives', () => {
+    expect(stageOverlay(withAnn, false, 'Ann', true)).toBe("Ann Lee's video will appear here.");
+    expect(stageOverlay(withAnn, true, 'Ann', true)).toBeNull();
+    expect(stageOverlay({ ...withAnn, audioOnly: true }, true, 'Ann', true)).toBe(
+      'Audio only. You can still hear Ann.',
+    );
+  });
+});
+
+describe('waiting now (the doctor week)', () => {
+  const entry = (consult: string, user: string, since: string, name = 'Ann') => ({
+    consult,
+    appointment: consult,
+    user,
+    name,
+    since,
+  });
+
+  it('lists each person once, whoever has waited longest first', () => {
+    const list = waitingNow([
+      entry('c2', 'u2', '2026-03-12T10:04:00Z', 'Bo'),
+      entry('c1', 'u1', '2026-03-12T10:01:00Z', 'Ann'),
+      entry('c2', 'u2', '2026-03-12T10:04:00Z', 'Bo'),
+      entry('c2', 'u3', 'not a date', 'Cy'),
+      entry('c2', 'u4', '2026-03-12T10:02:00Z', 'Di'),
+    ]);
+    expect(list.map((e) => e.name)).toEqual(['Ann', 'Di', 'Bo', 'Cy']);
+  });
+
+  it('marks the appointments someone waits in', () => {
+    const waiting = waitingAppointments([
+      entry('c1', 'u1', '2026-03-12T10:01:00Z'),
+      entry('c1', 'u2', '2026-03-12T10:02:00Z'),
+    ]);
+    expect([...waiting]).toEqual(['c1']);
+    expect(waitingAppointments([]).size).toBe(0);
   });
 });
 

@@ -1,4 +1,5 @@
 /** Consult text: durations, the join window, card titles. Pure (the clock is passed in). */
+import type { ConsultWaiting } from '../../api/types';
 import { formatClock, formatInZone, dateKeyInZone } from '../../lib/zones';
 import type { Consult } from './types';
 
@@ -78,4 +79,32 @@ export function summaryTitle(durationSeconds: number | null, doctorName: string 
   if (durationSeconds !== null) parts.push(formatDuration(durationSeconds));
   if (doctorName) parts.push(`with ${doctorName}`);
   return parts.join(' · ');
+}
+
+/**
+ * The doctor's "Waiting now" list: one entry per person and consult (the first seen wins),
+ * whoever has waited longest first.
+ */
+export function waitingNow(entries: readonly ConsultWaiting[]): ConsultWaiting[] {
+  const seen = new Set<string>();
+  const out: ConsultWaiting[] = [];
+  for (const entry of entries) {
+    const key = `${entry.consult}:${entry.user}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(entry);
+  }
+  const at = (entry: ConsultWaiting) => {
+    const time = Date.parse(entry.since);
+    return Number.isFinite(time) ? time : Number.POSITIVE_INFINITY;
+  };
+  return out.sort((a, b) => {
+    const [x, y] = [at(a), at(b)];
+    return x === y ? 0 : x < y ? -1 : 1;
+  });
+}
+
+/** The appointments someone is waiting in (their cell in the week says so). */
+export function waitingAppointments(entries: readonly ConsultWaiting[]): Set<string> {
+  return new Set(entries.map((entry) => entry.appointment));
 }

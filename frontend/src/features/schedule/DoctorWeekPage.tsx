@@ -1,10 +1,11 @@
-import { useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import type { Appointment, ConsultMode, Slot } from '../../api/types';
+import type { Appointment, ConsultMode, ConsultWaiting, Slot } from '../../api/types';
 import {
   Alert,
   Badge,
   Button,
+  ButtonLink,
   Dialog,
   ErrorAlert,
   ErrorState,
@@ -32,7 +33,10 @@ import {
 import { useCurrentUser } from '../auth/session';
 import { useAppointmentAction, useBook, type AppointmentAction } from '../booking/api';
 import { canRecordOutcome, MODE_LABEL, modesFor, STATUS } from '../booking/status';
+import { useWaitingNow } from '../consult/api';
+import { consultPath, formatWhen, waitingAppointments, waitingNow } from '../consult/format';
 import { JoinConsultLink } from '../consult/JoinConsultLink';
+import { attendanceBadge } from '../notifications/format';
 import { useDoctor } from '../directory/api';
 import { useAddException, useDoctorPatients, useDoctorWeek } from './api';
 import { useDoctorChoice, type DoctorChoice } from './doctors';
@@ -79,6 +83,10 @@ function Week({ doctor, joinConsults }: { doctor: DoctorChoice; joinConsults: bo
   const [notice, setNotice] = useState<Notice | null>(null);
   const [booking, setBooking] = useState<Slot | null>(null);
   const [blocking, setBlocking] = useState(false);
+  // Who is in one of my waiting rooms now (my own week only: an admin takes no part).
+  const waitingQuery = useWaitingNow(joinConsults);
+  const waiting = useMemo(() => waitingNow(waitingQuery.data ?? []), [waitingQuery.data]);
+  const waitingIn = useMemo(() => waitingAppointments(waiting), [waiting]);
 
   const goTo = (key: string | null) => {
     setNotice(null);
@@ -108,8 +116,27 @@ function Week({ doctor, joinConsults }: { doctor: DoctorChoice; joinConsults: bo
     );
   };
 
-  if (week.isPending) return <LoadingState label="Loading the week…" />;
-  if (week.isError) return <ErrorState error={week.error} onRetry={() => void week.refetch()} />;
+  const waitingNotice =
+    joinConsults && waiting.length > 0 ? (
+      <WaitingNow entries={waiting} zone={week.data?.timezone ?? null} />
+    ) : null;
+
+  if (week.isPending) {
+    return (
+      <>
+        {waitingNotice}
+        <LoadingState label="Loading the week…" />
+      </>
+    );
+  }
+  if (week.isError) {
+    return (
+      <>
+        {waitingNotice}
+        <ErrorState error={week.error} onRetry={() => void week.refetch()} />
+      </>
+    );
+  }
 
   const data = week.data;
   const zone = data.timezone;
@@ -121,6 +148,7 @@ function Week({ doctor, joinConsults }: { doctor: DoctorChoice; joinConsults: bo
 
   return (
     <>
+      {waitingNotice}
       <div className="row">
         <p className="meta-line" style={{ margin: 0 }}>
           Times in the center's time zone, <strong>{zoneLabel(zone)}</strong>. {booked}{' '}
@@ -161,6 +189,7 @@ function Week({ doctor, joinConsults }: { doctor: DoctorChoice; joinConsults: bo
                       zone={zone}
                       busy={action.isPending}
                       joinConsults={joinConsults}
+                      waiting={item.kind === 'appointment' && waitingIn.has(item.appointment.id)}
                       onAction={run}
                       onBook={(slot) => {
                         setNotice(null);
@@ -213,11 +242,39 @@ function itemKey(item: AgendaItem): string {
   return `x-${item.exception.id}`;
 }
 
+/**
+ * The prominent "Waiting now" notice: each person in one of the doctor's waiting rooms, with the
+ * way into that consult (where the doctor admits them).
+ */
+function WaitingNow({ entries, zone }: { entries: ConsultWaiting[]; zone: string | null }) {
+  const now = new Date();
+  return (
+    <Alert tone="warning" title="Waiting now">
+      <ul className="waiting-now">
+        {entries.map((entry) => (
+          <li key={`${entry.consult}:${entry.user}`} className="row">
+            <span>
+              <strong>{entry.name}</strong> is waiting
+              {zone && (
+                <span className="muted small"> · since {formatWhen(entry.since, zone, now)}</span>
+              )}
+            </span>
+            <ButtonLink to={consultPath(entry.consult)} size="small">
+              Open consult<span className="sr-only"> with {entry.name}</span>
+            </ButtonLink>
+          </li>
+        ))}
+      </ul>
+    </Alert>
+  );
+}
+
 function AgendaEntry({
   item,
   zone,
   busy,
   joinConsults,
+  waiting,
   onAction,
   onBook,
 }: {
@@ -225,6 +282,8 @@ function AgendaEntry({
   zone: string;
   busy: boolean;
   joinConsults: boolean;
+  /** Someone is in this appointment's waiting room now. */
+  waiting: boolean;
   onAction: (appointment: Appointment, action: AppointmentAction) => void;
   onBook: (slot: Slot) => void;
 }) {
@@ -264,12 +323,18 @@ function AgendaEntry({
   const outcome = canRecordOutcome(a);
   return (
     <article
-      className="agenda-item agenda-item--appointment"
-      aria-label={`${time} ${a.patient.name}`}
+      className={
+        waiting
+          ? 'agenda-item agenda-item--appointment agenda-item--waiting'
+          : 'agenda-item agenda-item--appointment'
+      }
+      aria-label={`${time} ${a.patient.name}${waiting ? ', waiting now' : ''}`}
     >
       <div className="row" style={{ gap: 'var(--space-2)' }}>
         <span className="agenda-item__time">{time}</span>
         <Badge tone={status.tone}>{status.label}</Badge>
+        {waiting && <Badge tone="warning">Waiting</Badge>}
+        {attendanceBadge(a) && <Badge tone="success">{attendanceBadge(a)}</Badge>}
       </div>
       <div>
         <strong>{a.patient.name}</strong>

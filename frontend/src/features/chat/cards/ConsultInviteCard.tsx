@@ -1,7 +1,7 @@
 import { useLocation } from 'react-router-dom';
 import { Badge, ButtonLink } from '../../../components';
 import { formatClock, formatSlotTime } from '../../../lib/zones';
-import { consultPath, inviteTitle } from '../../consult/format';
+import { consultPath, inviteTitle, OPENS_MINUTES_BEFORE } from '../../consult/format';
 import { PATIENT_SIDE } from '../receipts';
 import type { CardProps } from './ActionCard';
 import { CardFrame } from './CardFrame';
@@ -68,7 +68,8 @@ export function ConsultInviteCard({ message, context, by }: CardProps) {
       )}
       {!ended && !closed && !here && patientSide && (
         <p className="muted small">
-          It opens 10 minutes before the start. The doctor lets you in from the waiting room.
+          It opens {OPENS_MINUTES_BEFORE} minutes before the start. The doctor lets you in from the
+          waiting room.
         </p>
       )}
     </CardFrame>
