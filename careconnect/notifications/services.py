@@ -378,6 +378,19 @@ def read_link(token: str) -> dict[str, Any]:
             "jti": str(data.get("j", ""))}  # fmt: skip
 
 
+def link_info(*, token: str, actor: User | None) -> dict[str, Any]:
+    """What a link will do, read before it is used: refused as `use_link` would refuse it
+    (expired, someone else's, used already), so the page says so before asking."""
+    data = read_link(token)
+    if timezone.now().timestamp() > data["expires"]:
+        raise LinkExpiredError()
+    if actor is not None and str(actor.id) != data["user"]:
+        raise NotFoundError("This link is for someone else.")
+    if UsedLink.objects.filter(jti=data["jti"]).exists():
+        raise LinkUsedError()
+    return data
+
+
 @transaction.atomic
 def use_link(*, token: str, actor: User | None) -> dict[str, Any]:
     """Do what a one-tap link says, once. A signed-in person other than the link's recipient

@@ -20,7 +20,7 @@ from careconnect.accounts.models import User
 from careconnect.accounts.permissions import Anyone
 from careconnect.accounts.services import require_center_admin
 from careconnect.api import ScopedThrottle
-from careconnect.errors import NotAuthenticatedError, NotFoundError, PermissionDeniedError
+from careconnect.errors import NotAuthenticatedError, PermissionDeniedError
 from careconnect.notifications import phones, selectors, services, twilio_webhooks
 from careconnect.notifications.api import serializers as s
 
@@ -118,10 +118,8 @@ class LinkApi(APIView):
 
     @extend_schema(operation_id="notifications_link_read", responses={200: s.LinkOutput})
     def get(self, request: Request, token: str) -> Response:
-        data = services.read_link(token)
         actor = request.user if isinstance(request.user, User) else None
-        if actor is not None and str(actor.id) != data["user"]:
-            raise NotFoundError("This link is for someone else.")
+        data = services.link_info(token=token, actor=actor)
         expires_at = datetime.fromtimestamp(data["expires"], tz=UTC)
         return Response(s.LinkOutput({"purpose": data["purpose"], "expires_at": expires_at}).data)
 

@@ -194,6 +194,9 @@ def test_link_read_then_confirm_signed_out(api: Api, reminded: Appointment) -> N
     again = api.post(f"/api/notifications/links/{token}/")
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "link_used"
+    reopened = api.get(f"/api/notifications/links/{token}/")  # said on opening, before asking
+    assert reopened.status_code == 409
+    assert reopened.json()["error"]["code"] == "link_used"
 
 
 def test_link_reschedule_redirects_for_the_signed_in_recipient(
@@ -230,9 +233,10 @@ def test_expired_link(api: Api, sms_patient: User) -> None:
         expires_at=timezone.now() - timedelta(minutes=1),
     )
     token = url.rsplit("/", 1)[-1]
-    response = api.post(f"/api/notifications/links/{token}/")
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "link_expired"
+    for method in (api.get, api.post):
+        response = method(f"/api/notifications/links/{token}/")
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "link_expired"
 
 
 def test_bad_link(api: Api, db: None) -> None:
