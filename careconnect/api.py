@@ -17,7 +17,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from careconnect.errors import ApplicationError, error_body
+from careconnect.accounts.models import User
+from careconnect.errors import ApplicationError, NotAuthenticatedError, error_body
 
 _STATUS_CODES = {
     400: "invalid",
@@ -160,3 +161,17 @@ class EmailScopedThrottle(ScopedThrottle):
             return None
         digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
         return self.cache_format % {"scope": f"{self.scope}_email", "ident": digest}
+
+
+def request_user(request: Request) -> User:
+    """The signed-in user of an API request (401 when there is none)."""
+    if not isinstance(request.user, User):
+        raise NotAuthenticatedError()
+    return request.user
+
+
+def validated(serializer_class: type[Any], data: Any) -> dict[str, Any]:
+    """Validate `data` with `serializer_class` (400 in API.md's shape) and return the result."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

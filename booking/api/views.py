@@ -21,21 +21,11 @@ from booking.models import Appointment, BookingPolicy, Review
 from careconnect.accounts.access import resolve_patient_access
 from careconnect.accounts.models import DoctorProfile, User
 from careconnect.accounts.permissions import Anyone
-from careconnect.errors import InvalidInputError, NotAuthenticatedError, NotFoundError
+from careconnect.api import request_user as _user
+from careconnect.api import validated as _valid
+from careconnect.errors import InvalidInputError, NotFoundError
 
 MAX_SLOT_RANGE = timedelta(days=62)
-
-
-def _user(request: Request) -> User:
-    if not isinstance(request.user, User):
-        raise NotAuthenticatedError()
-    return request.user
-
-
-def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _render_appointments(

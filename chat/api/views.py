@@ -16,25 +16,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from careconnect.accounts.models import User
+from careconnect.api import request_user as _user
+from careconnect.api import validated as _valid
 from careconnect.audit.services import record
-from careconnect.errors import InvalidInputError, NotAuthenticatedError
+from careconnect.errors import InvalidInputError
 from chat import selectors, services
 from chat.api import serializers as s
 from chat.attachments import InMemoryUploadHandler
 from chat.models import AttachmentType, Conversation, ParticipantRole
-
-
-def _user(request: Request) -> User:
-    if not isinstance(request.user, User):
-        raise NotAuthenticatedError()
-    return request.user
-
-
-def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _conversations(conversations: list[Conversation]) -> Any:

@@ -13,19 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from careconnect.accounts.models import User
-from careconnect.errors import NotAuthenticatedError
+from careconnect.api import request_user as _user
 from chat.models import Conversation
 from chat.services import display_name
 from consult import services
 from consult.api import serializers as s
 from consult.consumers import consult_group
-
-
-def _user(request: Request) -> User:
-    if not isinstance(request.user, User):
-        raise NotAuthenticatedError()
-    return request.user
 
 
 def _render(view: services.ConsultView) -> dict[str, Any]:

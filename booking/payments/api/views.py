@@ -19,19 +19,8 @@ from booking.payments import receipts, selectors, services
 from booking.payments.api import serializers as s
 from booking.payments.models import PAYABLE, SETTLED, Payment
 from careconnect.accounts.models import User
-from careconnect.errors import NotAuthenticatedError
-
-
-def _user(request: Request) -> User:
-    if not isinstance(request.user, User):
-        raise NotAuthenticatedError()
-    return request.user
-
-
-def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+from careconnect.api import request_user as _user
+from careconnect.api import validated as _valid
 
 
 def _expected(data: dict[str, Any]) -> dict[str, Any] | None:

@@ -20,24 +20,14 @@ from careconnect.accounts.models import User
 from careconnect.accounts.permissions import Anyone
 from careconnect.accounts.services import require_center_admin
 from careconnect.api import ScopedThrottle
-from careconnect.errors import NotAuthenticatedError, PermissionDeniedError
+from careconnect.api import request_user as _user
+from careconnect.api import validated as _valid
+from careconnect.errors import PermissionDeniedError
 from careconnect.notifications import phones, selectors, services, twilio_webhooks
 from careconnect.notifications.api import serializers as s
 
 INBOUND_PATH = "/api/notifications/twilio/inbound/"
 STATUS_PATH = "/api/notifications/twilio/status/"
-
-
-def _user(request: Request) -> User:
-    if not isinstance(request.user, User):
-        raise NotAuthenticatedError()
-    return request.user
-
-
-def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # ------------------------------------------------------------------ in-app inbox
