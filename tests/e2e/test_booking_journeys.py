@@ -15,20 +15,14 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Server
+from tests.e2e.conftest import csrf_token as _csrf
+from tests.e2e.conftest import log_in as _log_in
 
 pytestmark = pytest.mark.e2e
 
 DEMO_PASSWORD = "demo-pass-2026"
 REASON = "Recurring wheeze at night"
 DASH = "\N{EN DASH}"  # the app writes ranges with an en dash: 09:00, dash, 17:00
-
-
-def _log_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
 
 
 def _viewer_zone(page: Page) -> ZoneInfo:
@@ -43,14 +37,6 @@ def _slot_name(start: str, zone: ZoneInfo) -> re.Pattern[str]:
     """The accessible name of a slot button: "09:30 on Tuesday 14 April, …"."""
     local = datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(zone)
     return re.compile("^" + re.escape(f"{local:%H:%M} on {local:%A} {local.day} {local:%B},"))
-
-
-def _csrf(page: Page) -> str:
-    page.request.get("/api/auth/csrf/")
-    for cookie in page.context.cookies():
-        if cookie["name"] == "csrftoken":
-            return str(cookie["value"])
-    raise AssertionError("no csrftoken cookie")
 
 
 def _free_slots(page: Page, doctor_id: str) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Server, serve
+from tests.e2e.conftest import log_in as _log_in
 
 pytestmark = pytest.mark.e2e
 logger = logging.getLogger(__name__)
@@ -49,14 +50,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     extra = {"CONSULT_OPEN_MINUTES_BEFORE": str(OPEN_MINUTES_BEFORE)}
     with serve(tmp_path_factory.mktemp("var-consult"), extra_env=extra) as running:
         yield running
-
-
-def _log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
 
 
 def _register(page: Page, server: Server, email: str, first: str, last: str) -> None:

@@ -21,6 +21,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Server, serve
+from tests.e2e.conftest import csrf_token as _csrf
+from tests.e2e.conftest import log_in as _log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -39,22 +41,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     every SMS and email the server wrote."""
     with serve(tmp_path_factory.mktemp("var-notify")) as running:
         yield running
-
-
-def _log_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
-
-
-def _csrf(page: Page) -> str:
-    page.request.get("/api/auth/csrf/")
-    for cookie in page.context.cookies():
-        if cookie["name"] == "csrftoken":
-            return str(cookie["value"])
-    raise AssertionError("no csrftoken cookie")
 
 
 def _get(page: Page, path: str) -> Any:

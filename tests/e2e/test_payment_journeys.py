@@ -18,6 +18,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Server
+from tests.e2e.conftest import csrf_token as _csrf
+from tests.e2e.conftest import log_in as _log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -29,22 +31,6 @@ FEE_ONLINE = "$35.00"  # doctor@demo.test's online fee (seed_demo)
 CARD_SUCCEEDS = "4242 4242 4242 4242"
 CARD_DECLINED = "4000 0000 0000 0002"
 CARD_NEEDS_AUTHENTICATION = "4000 0025 0000 3155"
-
-
-def _log_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
-
-
-def _csrf(page: Page) -> str:
-    page.request.get("/api/auth/csrf/")
-    for cookie in page.context.cookies():
-        if cookie["name"] == "csrftoken":
-            return str(cookie["value"])
-    raise AssertionError("no csrftoken cookie")
 
 
 def _doctor_id(page: Page) -> str:
