@@ -54,6 +54,8 @@ GREEN = (145, 54, 34)
 RED = (82, 90, 240)
 MAX_CONSULTS = 8
 MAX_DURATION = 120.0
+MAX_SOAK = 900.0  # --soak: the 10-minute memory soak
+RSS_SAMPLE_S = 10.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -65,10 +67,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--height", type=int, default=360)
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--soak", action="store_true", help="allow a long --duration (<= 900 s): memory soak"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.consults = max(1, min(MAX_CONSULTS, args.consults))
-    args.duration = max(1.0, min(MAX_DURATION, args.duration))
+    args.duration = max(1.0, min(MAX_SOAK if args.soak else MAX_DURATION, args.duration))
     return args
 
 
@@ -158,6 +163,13 @@ def media_process(args: argparse.Namespace) -> Iterator[tuple[subprocess.Popen[b
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -328,7 +340,10 @@ async def run(args: argparse.Namespace, port: int, server_pid: int) -> dict[str,
     server_before, client_before = cpu_seconds(server_pid), time.process_time()
     started = time.monotonic()
     log(f"measuring {args.duration:.0f} s")
-    await asyncio.sleep(args.duration)
+    rss = [round(rss_mb(server_pid), 1)]
+    while (left := args.duration - (time.monotonic() - started)) > 0:
+        await asyncio.sleep(min(RSS_SAMPLE_S, left))
+        rss.append(round(rss_mb(server_pid), 1))
     elapsed = time.monotonic() - started
     server_cores = (cpu_seconds(server_pid) - server_before) / elapsed
     client_cores = (time.process_time() - client_before) / elapsed
@@ -376,6 +391,13 @@ async def run(args: argparse.Namespace, port: int, server_pid: int) -> dict[str,
             "n": len(latencies),
             "missing": len(clients) - len(latencies),
         },
+        "server_rss_mb": {
+            "start": rss[0],
+            "end": rss[-1],
+            "max": max(rss),
+            "growth_pct": round(100 * (rss[-1] - rss[0]) / rss[0], 1) if rss[0] else None,
+            "samples": rss if len(rss) <= 100 else rss[:: max(1, len(rss) // 100)],
+        },
         "leftover": leftover,
         "failures": failures[:10],
     }
@@ -412,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     log(
         f"delivered {results['frames_delivered_pct']}% | server {results['server_cpu_cores']} "
         f"cores ({results['server_cpu_cores_per_consult']}/consult) | admit->first frame p50 "
-        f"{results['admit_to_first_frame_ms']['p50']} ms | leftover {results['leftover']}"
+        f"{results['admit_to_first_frame_ms']['p50']} ms | rss {results['server_rss_mb']['start']}"
+        f" -> {results['server_rss_mb']['end']} MB | leftover {results['leftover']}"
     )
     log(f"wrote {path}")
     return 0 if data["pass"] else 1

@@ -207,8 +207,22 @@ def notify(
         except IntegrityError:
             continue  # owed already: the event happened before (a repeated scan, a retry)
         rows.append(row)
-        transaction.on_commit(partial(deliver_notification_task.delay, str(row.id)))
+        if channel == Channel.IN_APP:
+            # The row is the in-app notification: it is there once committed, and the tabs
+            # are told from this process (the one whose channel layer reaches them on the
+            # embedded default), without a round trip through a worker.
+            row.status, row.sent_at, row.attempts = Notification.Status.SENT, timezone.now(), 1
+            row.save(update_fields=["status", "sent_at", "attempts"])
+            transaction.on_commit(partial(_push_after_commit, row))
+        else:
+            transaction.on_commit(partial(deliver_notification_task.delay, str(row.id)))
     return rows
+
+
+def _push_after_commit(row: Notification) -> None:
+    from careconnect.notifications import channels as senders
+
+    senders.push_in_app(row)
 
 
 # ------------------------------------------------------------------ deliver
