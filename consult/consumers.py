@@ -2,8 +2,10 @@
 
 The handshake checks who may be in the consult (`services.consult_access`); frames are
 capped in size and rate here; `join`/`admit`/`leave`/`end` are one service call each, and
-`offer`/`ice` go to the consult's media `Room` (consult/media.py) in this process (the
-embedded default, DESIGN §6). Sockets that joined are in the channel-layer group
+`offer`/`ice` go to the socket's media session (consult/media_backend.py): the consult's
+`Room` in this process on the embedded default, or a media worker process reached through
+the channel layer (`CONSULT_MEDIA=worker`, DESIGN §6), whose events come back to this
+socket's channel (`consult.media.event`). Sockets that joined are in the channel-layer group
 `consult.<id>` and in `consult.<id>.user.<user id>`. docs/consult-protocol.md has every
 frame.
 """
@@ -34,7 +36,8 @@ from careconnect.errors import (
 )
 from chat.protocol import BadFrameError, MalformedJsonError, RateLimitedError, UnknownTypeError
 from chat.services import display_name
-from consult import media, services
+from consult import services
+from consult.media_backend import LinkQuality, MediaEvents, MediaFailedError, get_backend
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +107,7 @@ def _admit(*, actor: User, consult_id: str, user_id: str) -> dict[str, Any]:
     return {"user": str(participant.user_id), "name": display_name(participant.user)}
 
 
-def _quality(quality: media.LinkQuality) -> services.Quality:
+def _quality(quality: LinkQuality) -> services.Quality:
     return services.Quality(
         bitrate_kbps=quality.bitrate_kbps,
         packet_loss=quality.packet_loss,
@@ -148,6 +151,18 @@ class ConsultConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=code)
             return
         self.user, self.consult_id, self.name, self.role = user, consult_id, name, access.role
+        self.media = get_backend().session(
+            consult_id=consult_id,
+            user_id=str(user.id),
+            owner=self.channel_name,  # media events come back here; guards `leave`
+            featured=self.is_doctor,  # others receive the doctor first (DESIGN §6)
+            events=MediaEvents(
+                answer=self._on_media_answer,
+                quality=self._on_quality,
+                failed=self._on_media_failed,
+                error=self._on_media_error,
+            ),
+        )
         self.bucket = TokenBucket(
             float(settings.CONSULT_RATE_PER_SECOND), float(settings.CONSULT_RATE_BURST)
         )
@@ -160,6 +175,7 @@ class ConsultConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "user"):
             await self._leave()
+            await self.media.leave()  # an offer still on its way, after `ended`
 
     # ------------------------------------------------------------------ frames in
 
@@ -260,24 +276,7 @@ class ConsultConsumer(AsyncJsonWebsocketConsumer):
             raise InvalidInputError("An offer carries its SDP as a string.", sdp=["required"])
         if len(sdp.encode()) > MAX_SDP_BYTES:
             raise TooLargeError(f"An SDP is at most {MAX_SDP_BYTES} bytes.")
-        for attempt in range(2):
-            room = media.open_room(self.consult_id)  # NoCapacityError: "no_capacity"
-            try:
-                answer = await room.offer(
-                    self.user.id,
-                    sdp,
-                    owner=self.channel_name,
-                    featured=self.is_doctor,
-                    on_quality=self._on_quality,
-                    on_failed=self._on_media_failed,
-                )
-            except media.RoomClosedError:
-                # The room emptied (or was ended) while this offer waited for it.
-                if self.ended or attempt:
-                    raise
-                continue
-            await self.send_json({"type": "answer", "sdp": answer})
-            return
+        await self.media.offer(sdp)  # `answer` now or later; no_capacity, bad_sdp, ...
 
     async def _on_answer(self, frame: dict[str, Any]) -> None:
         raise UnexpectedAnswerError()
@@ -291,9 +290,7 @@ class ConsultConsumer(AsyncJsonWebsocketConsumer):
             raise InvalidInputError("A candidate is an object.", candidate=["invalid"])
         if len(json.dumps(candidate).encode()) > MAX_CANDIDATE_BYTES:
             raise TooLargeError(f"A candidate is at most {MAX_CANDIDATE_BYTES} bytes.")
-        room = media.get_room(self.consult_id)
-        if room is not None:  # none yet: the offer carried its candidates
-            await room.add_ice(self.user.id, candidate)
+        await self.media.add_ice(candidate)
 
     async def _on_leave(self, frame: dict[str, Any]) -> None:
         await self._leave()
@@ -302,9 +299,7 @@ class ConsultConsumer(AsyncJsonWebsocketConsumer):
         await database_sync_to_async(services.end_consult)(
             actor=self.user, consult_id=self.consult_id
         )
-        room = media.get_room(self.consult_id)
-        if room is not None:
-            await room.close()
+        await get_backend().close_room(self.consult_id)
         await self.channel_layer.group_send(
             consult_group(self.consult_id), {"type": "consult.ended"}
         )
@@ -352,9 +347,7 @@ class ConsultConsumer(AsyncJsonWebsocketConsumer):
         last = _local_sockets[self._key] <= 0
         if last:
             del _local_sockets[self._key]
-        room = media.get_room(self.consult_id)
-        if room is not None:
-            await room.leave(self.user.id, owner=self.channel_name)
+        await self.media.leave()
         if last:
             await database_sync_to_async(services.leave)(
                 actor=self.user, consult_id=self.consult_id
@@ -412,9 +405,8 @@ class ConsultConsumer(AsyncJsonWebsocketConsumer):
         if not self.joined:
             return
         self.ended = True
-        room = media.get_room(self.consult_id)
-        if room is not None:  # ended over REST: the room goes with the call
-            await room.close()
+        await get_backend().close_room(self.consult_id)  # ended over REST: the room goes too
+        await self.media.leave()
         await self.send_json({"type": "ended"})
         self.joined = self.admitted = False  # the service already marked everyone as left
         await self.channel_layer.group_discard(consult_group(self.consult_id), self.channel_name)
@@ -423,7 +415,23 @@ class ConsultConsumer(AsyncJsonWebsocketConsumer):
         if _local_sockets[self._key] <= 0:
             del _local_sockets[self._key]
 
-    async def _on_quality(self, quality: media.LinkQuality) -> None:
+    async def consult_media_event(self, event: dict[str, Any]) -> None:
+        """channel-layer type "consult.media.event": from the media worker holding our
+        peer (CONSULT_MEDIA=worker): accepted, answer, error, quality, failed."""
+        if hasattr(self, "media"):
+            await self.media.deliver(event)
+
+    async def _on_media_answer(self, sdp: str) -> None:
+        if self.joined and not self.ended:
+            await self.send_json({"type": "answer", "sdp": sdp})
+
+    async def _on_media_error(self, exc: ApplicationError) -> None:
+        """An offer's error that came after its frame (worker mode: no_capacity, bad_sdp,
+        media_failed when the worker did not answer in time)."""
+        if self.joined:
+            await self.send_json(error_frame(exc))
+
+    async def _on_quality(self, quality: LinkQuality) -> None:
         """A sample of this participant's link from the room: stored; a poor link is
         offered audio only, and told once when it recovers."""
         if not self.joined:
@@ -447,13 +455,7 @@ class ConsultConsumer(AsyncJsonWebsocketConsumer):
 
     async def _on_media_failed(self) -> None:
         if self.joined:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "media_failed",
-                    "message": "The media connection failed; send a new offer.",
-                }
-            )
+            await self.send_json(error_frame(MediaFailedError()))
 
 
 def _uuid(value: Any, name: str) -> str:

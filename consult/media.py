@@ -10,8 +10,9 @@ decoded once and re-encoded for the receiver (hence the modest resolution cap an
 per-process room cap, DESIGN §6).
 
 No Django ORM here: the consumer (consult/consumers.py) does the database work and hands
-this module ids, SDP and callbacks. Everything runs on the event loop of the process that
-holds the room (daphne on the embedded default).
+this module ids, SDP and callbacks, through consult/media_backend.py. Everything runs on the
+event loop of the process that holds the room: daphne on the embedded default
+(`CONSULT_MEDIA=inprocess`), a media worker (consult/media_worker.py) in production.
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ from aiortc.sdp import candidate_from_sdp
 from av import AudioFrame, AudioResampler, VideoFrame
 from django.conf import settings
 
-from careconnect.errors import ApplicationError, ConflictError, InvalidInputError
+# Re-exported (`media.NoCapacityError`, `media.LinkQuality`): defined beside the backend seam,
+# which daphne imports without aiortc.
+from consult.media_backend import BadCandidateError as BadCandidateError
+from consult.media_backend import BadOfferError as BadOfferError
+from consult.media_backend import LinkQuality as LinkQuality
+from consult.media_backend import NoCapacity as NoCapacity
+from consult.media_backend import NoCapacityError as NoCapacityError
+from consult.media_backend import RoomClosedError as RoomClosedError
 
 logger = logging.getLogger(__name__)
 
@@ -54,42 +62,6 @@ FILLER_VIDEO_SECONDS = 1.0  # black at 1 fps: enough to blank the picture, nearl
 QUEUE_LIMIT = {"audio": 10, "video": 2}  # frames held per forwarder before the oldest drops
 KINDS = ("audio", "video")
 _EPOCH = time.monotonic()  # one clock for every forwarder's video timestamps
-
-
-class NoCapacityError(ApplicationError):
-    """This process already holds CONSULT_MAX_ROOMS rooms (DESIGN §6: a clear answer)."""
-
-    code = "no_capacity"
-    status = 503
-    default_message = "No capacity for another call right now; try again shortly."
-
-
-NoCapacity = NoCapacityError
-
-
-class BadOfferError(InvalidInputError):
-    code = "bad_sdp"
-    default_message = "That offer could not be used; send a new one."
-
-
-class BadCandidateError(InvalidInputError):
-    code = "bad_candidate"
-    default_message = "That ICE candidate is not valid."
-
-
-class RoomClosedError(ConflictError):
-    code = "consult_ended"
-    default_message = "This call has ended."
-
-
-@dataclass(frozen=True, slots=True)
-class LinkQuality:
-    """The server's view of one participant's link over the last sampling interval."""
-
-    bitrate_kbps: float | None  # bytes the server received from them
-    packet_loss: float | None  # fraction 0..1: the worse of uplink (measured) and downlink (RR)
-    rtt_ms: float | None  # from their receiver reports on our outbound streams
-    fps: float | None  # video frames the server decoded from them
 
 
 QualityCallback = Callable[[LinkQuality], Awaitable[None]]
@@ -138,9 +110,39 @@ def open_room(consult_id: object) -> Room:
     return room
 
 
-async def close_all() -> None:
+async def answer_offer(
+    consult_id: object,
+    user_id: object,
+    sdp: str,
+    *,
+    owner: str | None = None,
+    featured: bool = False,
+    on_quality: QualityCallback | None = None,
+    on_failed: FailedCallback | None = None,
+) -> str:
+    """The consult's room (opened if need be, `NoCapacityError` past the cap) answers the
+    offer. A room that emptied (or was ended) while the offer waited for it is replaced by
+    a fresh one, once."""
+    for attempt in range(2):
+        room = open_room(consult_id)
+        try:
+            return await room.offer(
+                user_id,
+                sdp,
+                owner=owner,
+                featured=featured,
+                on_quality=on_quality,
+                on_failed=on_failed,
+            )
+        except RoomClosedError:
+            if attempt:
+                raise
+    raise RoomClosedError()  # not reached: the loop returns or raises
+
+
+async def close_all(*, notify: bool = False) -> None:
     for room in list(_rooms.values()):
-        await room.close()
+        await room.close(notify=notify)
 
 
 def ice_configuration() -> RTCConfiguration:
@@ -513,8 +515,10 @@ class Room:
                 self._retire()
         return True
 
-    async def close(self) -> None:
-        """Close every connection and forget the room (the doctor ended the call)."""
+    async def close(self, *, notify: bool = False) -> None:
+        """Close every connection and forget the room (the doctor ended the call). With
+        `notify`, each participant's `on_failed` is called afterwards (a media worker going
+        away or losing the room: their browsers send a new offer, to another worker)."""
         if _rooms.get(self.consult_id) is self:
             del _rooms[self.consult_id]  # at once: nobody finds it from here on
         async with self._lock:
@@ -522,6 +526,12 @@ class Room:
             peers, self._peers = list(self._peers.values()), {}
             for peer in peers:
                 await self._close_peer(peer)
+        for peer in peers if notify else ():
+            if peer.on_failed is not None:
+                try:
+                    await peer.on_failed()
+                except Exception:
+                    logger.warning("consult %s: failed callback failed", self.consult_id)
 
     def _retire(self) -> None:
         """Under the lock: the room takes no more offers (a waiting one gets
@@ -613,7 +623,11 @@ class Room:
         interval = max(0.1, float(settings.CONSULT_QUALITY_INTERVAL_SECONDS))
         while not self.closed:
             await asyncio.sleep(interval)
-            samples = await self.sample_quality()
+            try:
+                samples = await self.sample_quality()
+            except Exception:  # one bad sample must not end the room's sampling
+                logger.warning("consult %s: sampling failed", self.consult_id, exc_info=True)
+                continue
             for user_id, quality in samples.items():
                 peer = self._peers.get(user_id)
                 if peer is None or peer.on_quality is None:
@@ -658,8 +672,11 @@ def link_quality(
             packets_received += int(stats.packetsReceived)
             packets_lost += max(0, int(stats.packetsLost))
         elif kind == "remote-inbound-rtp":
-            rtts.append(float(stats.roundTripTime) * 1000)
-            downlink_loss.append(float(stats.fractionLost))
+            # aiortc reports the first receiver report before it has a round-trip time
+            if getattr(stats, "roundTripTime", None) is not None:
+                rtts.append(float(stats.roundTripTime) * 1000)
+            if getattr(stats, "fractionLost", None) is not None:
+                downlink_loss.append(float(stats.fractionLost))
     mark = _StatsMark(now, bytes_received, packets_received, packets_lost, video_frames)
     elapsed = now - previous.at
     if elapsed <= 0:

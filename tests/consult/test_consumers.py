@@ -47,6 +47,9 @@ async def _closed_with(communicator: WebsocketCommunicator) -> int:
     while True:
         output = await communicator.receive_output(timeout=5)
         if output["type"] == "websocket.close":
+            # Let the application finish here: a socket left to the event loop's shutdown can
+            # hang it on a channel-layer read (Redis).
+            await communicator.disconnect()
             return int(output["code"])
 
 

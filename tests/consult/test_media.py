@@ -212,3 +212,17 @@ def test_link_quality_is_computed_over_the_interval() -> None:
     report["t"].bytesReceived, report["v"].packetsReceived = 125_000, 600
     later, _ = media.link_quality(mark, report, video_frames=150, now=20.0)
     assert later == media.LinkQuality(bitrate_kbps=0.0, packet_loss=0.01, rtt_ms=250.0, fps=0.0)
+
+
+def test_a_receiver_report_without_a_round_trip_time_yet_is_no_rtt() -> None:
+    # aiortc's first receiver report may come before it can compute a round-trip time
+    start = media._StatsMark(
+        at=10.0, bytes_received=0, packets_received=0, packets_lost=0, video_frames=0
+    )
+    report = _stats(
+        t={"type": "transport", "bytesReceived": 0},
+        r={"type": "remote-inbound-rtp", "roundTripTime": None, "fractionLost": 0.0},
+    )
+    quality, _ = media.link_quality(start, report, video_frames=0, now=11.0)
+    assert quality.rtt_ms is None
+    assert quality.packet_loss == 0.0
