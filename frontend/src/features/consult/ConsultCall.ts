@@ -45,6 +45,8 @@ const FINAL_CLOSE_CODES: Record<number, { code: string; message: string }> = {
   4403: { code: 'forbidden', message: 'You cannot join this consult.' },
   4404: { code: 'not_found', message: 'This consult does not exist, or you are not part of it.' },
 };
+/** Immediate re-offers after `media_failed` before waiting for the peer to fail by itself. */
+const MAX_MEDIA_RETRIES = 3;
 const OPEN = 1;
 
 export interface CallSnapshot {
@@ -103,6 +105,7 @@ export class ConsultCall {
   private audioSender: RTCRtpSender | null = null;
   private videoSender: RTCRtpSender | null = null;
   private offerSent = false;
+  private mediaRetries = 0;
   private pendingIce: IceCandidateInit[] = [];
   private remote: MediaStream | null = null;
   private remoteVideo = false;
@@ -448,6 +451,11 @@ export class ConsultCall {
           this.remember(false);
         } else if (message.code === 'not_admitted') {
           this.closePeer();
+        } else if (message.code === 'media_failed' && this.mediaRetries < MAX_MEDIA_RETRIES) {
+          // The server's media side lost the call (a media worker stopped): offer again at
+          // once, a new worker takes it. Bounded; a fresh answer resets the count.
+          this.mediaRetries += 1;
+          void this.startPeer();
         }
         break;
       default:
@@ -514,6 +522,7 @@ export class ConsultCall {
   }
 
   private async applyAnswer(sdp: string): Promise<void> {
+    this.mediaRetries = 0;
     const pc = this.pc;
     if (!pc || pc.signalingState !== 'have-local-offer') return;
     const generation = this.generation;
