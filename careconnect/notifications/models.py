@@ -136,6 +136,9 @@ class Notification(models.Model):
     claimed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a worker took it (a stale claim is retaken)."
     )
+    claim = models.CharField(
+        max_length=64, blank=True, help_text="The task that took it (its redelivery retakes it)."
+    )
     provider_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     provider_status = models.CharField(max_length=30, blank=True)
     error = models.CharField(max_length=300, blank=True)

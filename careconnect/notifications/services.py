@@ -228,7 +228,7 @@ def _push_after_commit(row: Notification) -> None:
 # ------------------------------------------------------------------ deliver
 
 
-def _claim(notification_id: UUID | str, now: datetime) -> Notification | None:
+def _claim(notification_id: UUID | str, now: datetime, claim: str) -> Notification | None:
     """Lock the row and decide: None when there is nothing to do now."""
     row = (
         # of=("self",): lock the row only. The center is a nullable FK (LEFT JOIN), and
@@ -248,8 +248,11 @@ def _claim(notification_id: UUID | str, now: datetime) -> Notification | None:
         row.status == Notification.Status.SENDING
         and row.claimed_at is not None
         and row.claimed_at > now - CLAIM_TTL
+        and (not claim or row.claim != claim)
     ):
-        return None  # another worker is sending it now (a second task for the same row)
+        # Another task is sending it now (a second task for the same row). The same task's
+        # message coming back means its worker died mid-send: that one retakes the row.
+        return None
     if row.channel != Channel.IN_APP and row.kind != Kind.SECURITY:
         until = quiet_until(row.recipient, now)
         if until is not None:
@@ -261,7 +264,7 @@ def _claim(notification_id: UUID | str, now: datetime) -> Notification | None:
     return row
 
 
-def deliver(notification_id: UUID | str) -> str:
+def deliver(notification_id: UUID | str, claim: str = "") -> str:
     """Send one notification (the Celery task's body). Idempotent: a row is sent once; the
     embedded default's files are named by the row id, so a retry after a crash rewrites the
     same file rather than adding one."""
@@ -269,12 +272,12 @@ def deliver(notification_id: UUID | str) -> str:
 
     now = timezone.now()
     with transaction.atomic():
-        row = _claim(notification_id, now)
+        row = _claim(notification_id, now, claim)
         if row is None:
             return "nothing to do"
         row.attempts += 1
-        row.status, row.claimed_at = Notification.Status.SENDING, now
-        row.save(update_fields=["attempts", "status", "claimed_at"])
+        row.status, row.claimed_at, row.claim = Notification.Status.SENDING, now, claim
+        row.save(update_fields=["attempts", "status", "claimed_at", "claim"])
     try:
         provider_id = senders.send(row)
     except senders.PermanentFailureError as exc:

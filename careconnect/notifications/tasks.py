@@ -2,6 +2,8 @@
 acknowledgement: a worker killed mid-delivery leaves the message to be redelivered, and
 `deliver` makes that second run send nothing twice."""
 
+from typing import Any
+
 from celery import shared_task
 
 from careconnect.notifications.delivery import send_email_now
@@ -13,6 +15,7 @@ def send_email_task(*, to: str, subject: str, body: str, kind: str) -> None:
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OSError, ConnectionError, TimeoutError),
@@ -20,10 +23,12 @@ def send_email_task(*, to: str, subject: str, body: str, kind: str) -> None:
     retry_backoff_max=600,
     max_retries=8,
 )
-def deliver_notification_task(notification_id: str) -> str:
+def deliver_notification_task(self: Any, notification_id: str) -> str:
     from careconnect.notifications.services import deliver
 
-    return deliver(notification_id)
+    # The task id is the claim: a redelivery of this very message (its worker died) may
+    # retake the row it left "sending"; another task for the same row may not.
+    return deliver(notification_id, claim=str(self.request.id or ""))
 
 
 @shared_task
