@@ -20,6 +20,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PROJECT_ENVIRONMENT=/app/.venv \
     PATH=/app/.venv/bin:$PATH
+# DejaVu: printed prescriptions and receipts render names beyond Latin-1 (Łukasz, Zoë).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir "uv>=0.5,<1" \
     && useradd --system --uid 10001 --home-dir /app --no-create-home careconnect
 WORKDIR /app

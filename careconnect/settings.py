@@ -193,6 +193,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "careconnect.notifications.tasks.release_deferred_notifications_task",
         "schedule": 60.0,
     },
+    # Medication reminders: a scan every 5 minutes for doses due in the last 10 (deduped).
+    "prescriptions-medication-reminders": {
+        "task": "prescriptions.tasks.send_medication_reminders_task",
+        "schedule": 300.0,
+    },
+    "prescriptions-expire": {
+        "task": "prescriptions.tasks.expire_prescriptions_task",
+        "schedule": 3600.0,
+    },
 }
 
 PASSWORD_HASHERS = [
@@ -283,6 +292,8 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_API_VERSION = "2026-10-28.endive"  # pinned: upgrade deliberately, with the tests
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", default=10)
+# Prescriptions sent to a pharmacy's FHIR endpoint: how long to wait for its answer.
+PHARMACY_TIMEOUT_SECONDS = env_int("PHARMACY_TIMEOUT_SECONDS", default=10)
 PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "dev"
 
 # Throttles: per client IP (and per email for login). Rates are settable for load tests.
@@ -294,6 +305,8 @@ THROTTLE_RATES = {
     "login_email": env("THROTTLE_LOGIN_EMAIL", "10/min"),
     "password_reset_email": env("THROTTLE_PASSWORD_RESET_EMAIL", "3/hour"),
     "phone_verify": env("THROTTLE_PHONE_VERIFY", "5/hour"),
+    # Prescription verification codes and pharmacy download links (no sign-in: guessable ids).
+    "verify": env("THROTTLE_VERIFY", "60/min"),
 }
 
 REST_FRAMEWORK: dict[str, Any] = {
@@ -328,6 +341,9 @@ SPECTACULAR_SETTINGS = {
         "ConversationKindEnum": "chat.models.Conversation.Kind",
         "MessageKindEnum": "chat.models.Message.Kind",
         "KindEnum": "booking.models.ScheduleException.Kind",
+        "SeverityEnum": ["mild", "moderate", "severe"],
+        "FindingSeverityEnum": ["contraindicated", "major", "moderate", "minor"],
+        "FindingKindEnum": ["allergy", "duplicate", "interaction"],
     },
 }
 

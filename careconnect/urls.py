@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/", include("chat.api.urls")),
     path("api/", include("consult.api.urls")),
     path("api/", include("careconnect.notifications.api.urls")),
+    path("api/", include("prescriptions.api.urls")),
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>doctors/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),

@@ -6,3 +6,11 @@ class PrescriptionsConfig(AppConfig):
 
     name = "prescriptions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from careconnect.demo import register_demo_seeder
+        from prescriptions import actions
+        from prescriptions.demo import seed_prescriptions
+
+        register_demo_seeder("prescriptions", seed_prescriptions, order=30)
+        actions.register_actions()

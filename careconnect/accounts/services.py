@@ -7,7 +7,7 @@ import hashlib
 import io
 import secrets
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -164,6 +164,15 @@ def _read_personal(user: User) -> dict[str, Any]:
         "address": {**EMPTY_ADDRESS, **(stored.get("address") or {})},
         "emergency_contact": stored.get("emergency_contact"),
     }
+
+
+def read_birth_date(user: User) -> date | None:
+    """The date of birth alone (a printed prescription names it); the caller audits."""
+    value = _read_personal(user)["date_of_birth"]
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _write_personal(user: User, changes: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ class Kind(models.TextChoices):
     WAITLIST = "waitlist", "Waitlist offers"
     CONSULT = "consult", "Consult starting"
     PRESCRIPTION = "prescription", "Prescriptions issued"
+    MEDICATION_REMINDER = "medication_reminder", "Medication reminders"
     MESSAGE = "message", "New messages"
     SECURITY = "security", "Security alerts"
 

@@ -74,6 +74,32 @@ const LinkLandingPage = lazy(() =>
   import('./features/notifications/LinkLandingPage').then((m) => ({ default: m.LinkLandingPage })),
 );
 
+// Prescriptions: writing and signing, the list and one prescription, the pharmacy, verifying.
+const PrescribePage = lazy(() =>
+  import('./features/prescriptions/PrescribePage').then((m) => ({ default: m.PrescribePage })),
+);
+const PrescriptionsPage = lazy(() =>
+  import('./features/prescriptions/PrescriptionsPage').then((m) => ({
+    default: m.PrescriptionsPage,
+  })),
+);
+const PrescriptionDetailPage = lazy(() =>
+  import('./features/prescriptions/PrescriptionDetailPage').then((m) => ({
+    default: m.PrescriptionDetailPage,
+  })),
+);
+const PharmacySettingsPage = lazy(() =>
+  import('./features/prescriptions/PharmacySettingsPage').then((m) => ({
+    default: m.PharmacySettingsPage,
+  })),
+);
+const VerifyPage = lazy(() =>
+  import('./features/prescriptions/VerifyPage').then((m) => ({ default: m.VerifyPage })),
+);
+const PharmacyInboxPage = lazy(() =>
+  import('./features/prescriptions/VerifyPage').then((m) => ({ default: m.PharmacyInboxPage })),
+);
+
 // The video consult (its own chunk: WebRTC, the device check and the chat beside the call).
 const ConsultPage = lazy(() =>
   import('./features/consult/ConsultPage').then((m) => ({ default: m.ConsultPage })),
@@ -122,6 +148,23 @@ export function App() {
             <Route path="/forgot-password" element={<ForgotPasswordPage />} />
             <Route path="/reset-password" element={<ResetPasswordPage />} />
             <Route path="/staff/accept" element={<StaffAcceptPage />} />
+            {/* Pharmacists check a printed prescription, or open what was sent to them. */}
+            <Route
+              path="/verify"
+              element={
+                <Lazy>
+                  <VerifyPage />
+                </Lazy>
+              }
+            />
+            <Route
+              path="/pharmacy/rx/:token"
+              element={
+                <Lazy>
+                  <PharmacyInboxPage />
+                </Lazy>
+              }
+            />
             {/* One-tap links from reminders: they work signed out. */}
             <Route
               path="/r/:token"
@@ -254,6 +297,46 @@ export function App() {
                 <Lazy>
                   <CheckoutPage />
                 </Lazy>
+              }
+            />
+            <Route
+              path="/prescribe"
+              element={
+                <RequireRole role="doctor">
+                  <Lazy>
+                    <PrescribePage />
+                  </Lazy>
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/prescriptions"
+              element={
+                <RequireRole role={['patient', 'doctor']}>
+                  <Lazy>
+                    <PrescriptionsPage />
+                  </Lazy>
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/prescriptions/:id"
+              element={
+                <RequireRole role={['patient', 'doctor']}>
+                  <Lazy>
+                    <PrescriptionDetailPage />
+                  </Lazy>
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/settings/pharmacy"
+              element={
+                <RequireRole role="patient">
+                  <Lazy>
+                    <PharmacySettingsPage />
+                  </Lazy>
+                </RequireRole>
               }
             />
             <Route

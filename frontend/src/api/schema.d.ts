@@ -935,6 +935,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/medications/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["medications_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications/": {
         parameters: {
             query?: never;
@@ -1259,6 +1275,263 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pharmacies/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["pharmacies_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pharmacies/preferred/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["pharmacies_preferred_retrieve"];
+        put: operations["pharmacies_preferred_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pharmacy-inbox/{token}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A pharmacy's download page (no account: the signed token in the emailed link). */
+        get: operations["pharmacy_inbox_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pharmacy-inbox/{token}/fhir/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["pharmacy_inbox_fhir_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pharmacy-inbox/{token}/pdf/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["pharmacy_inbox_pdf_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prescriptions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["prescriptions_list"];
+        put?: never;
+        post: operations["prescriptions_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prescriptions/{prescription_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["prescriptions_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prescriptions/{prescription_id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["prescriptions_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prescriptions/{prescription_id}/fhir/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["prescriptions_fhir_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prescriptions/{prescription_id}/pdf/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["prescriptions_pdf_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prescriptions/{prescription_id}/refill/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["prescriptions_refill_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prescriptions/{prescription_id}/reminders/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["prescriptions_reminders_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prescriptions/{prescription_id}/send/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["prescriptions_send_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prescriptions/check/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["prescriptions_check_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prescriptions/verify/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["prescriptions_verify_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prescriptions/vocabulary/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["prescriptions_vocabulary_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/profile/": {
         parameters: {
             query?: never;
@@ -1273,6 +1546,38 @@ export interface paths {
         options?: never;
         head?: never;
         patch: operations["profile_partial_update"];
+        trace?: never;
+    };
+    "/api/refills/{refill_id}/approve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["refills_approve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/refills/{refill_id}/decline/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["refills_decline_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/schedule-exceptions/": {
@@ -1607,6 +1912,10 @@ export interface components {
             /** Format: uuid */
             doctor?: string;
         };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        CancelInputRequest: {
+            reason: string;
+        };
         CenterChatSettingsOutput: {
             /** Format: uuid */
             center: string;
@@ -1632,6 +1941,16 @@ export interface components {
         };
         ChatSettingsOutput: {
             show_presence: boolean;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        CheckInputRequest: {
+            /** Format: uuid */
+            patient: string;
+            medications: string[];
+        };
+        CheckOutput: {
+            findings: components["schemas"]["FindingOutput"][];
+            no_data: string[];
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         CheckoutInputRequest: {
@@ -1754,6 +2073,19 @@ export interface components {
             id: string;
             name: string;
         };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        CreateInputRequest: {
+            /** @default  */
+            password: string;
+            /** @default  */
+            otp: string;
+            /** Format: uuid */
+            patient: string;
+            /** Format: uuid */
+            appointment?: string | null;
+            items: components["schemas"]["ItemInputRequest"][];
+            overrides?: components["schemas"]["OverrideInputRequest"][];
+        };
         /**
          * @description * `USD` - USD
          *     * `EUR` - EUR
@@ -1764,6 +2096,10 @@ export interface components {
          * @enum {string}
          */
         CurrencyEnum: "USD" | "EUR" | "GBP" | "CHF" | "BRL" | "CAD";
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        DeclineInputRequest: {
+            reason: string;
+        };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         DependentInputRequest: {
             first_name: string;
@@ -1841,6 +2177,13 @@ export interface components {
             readonly fees: components["schemas"]["FeesOutput"];
             readonly modes: components["schemas"]["ConsultModeEnum"][];
         };
+        DoctorOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            center: string;
+            license_number: string;
+        };
         DoctorPageOutput: {
             count: number;
             results: components["schemas"]["DoctorCardOutput"][];
@@ -1915,6 +2258,36 @@ export interface components {
             in_person: components["schemas"]["MoneyOutput"] | null;
         };
         /**
+         * @description * `allergy` - allergy
+         *     * `duplicate` - duplicate
+         *     * `interaction` - interaction
+         * @enum {string}
+         */
+        FindingKindEnum: "allergy" | "duplicate" | "interaction";
+        FindingOutput: {
+            id: string;
+            kind: components["schemas"]["FindingKindEnum"];
+            severity: components["schemas"]["FindingSeverityEnum"];
+            medications: string[];
+            message: string;
+            source: string;
+            requires_override: boolean;
+        };
+        /**
+         * @description * `contraindicated` - contraindicated
+         *     * `major` - major
+         *     * `moderate` - moderate
+         *     * `minor` - minor
+         * @enum {string}
+         */
+        FindingSeverityEnum: "contraindicated" | "major" | "moderate" | "minor";
+        FrequencyOutput: {
+            code: string;
+            label: string;
+            times: string[];
+            as_needed: boolean;
+        };
+        /**
          * @description * `dev` - dev
          *     * `stripe` - stripe
          * @enum {string}
@@ -1965,6 +2338,30 @@ export interface components {
          * @enum {string}
          */
         InvitationStatusEnum: "pending" | "accepted" | "revoked";
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        ItemInputRequest: {
+            /** Format: uuid */
+            medication?: string | null;
+            /** @default false */
+            free_text: boolean;
+            /** @default  */
+            name: string;
+            /** @default  */
+            strength: string;
+            /** @default  */
+            form: string;
+            dose: string;
+            route: string;
+            frequency: string;
+            duration_days: number;
+            quantity: number;
+            /** @default 0 */
+            refills: number;
+            /** @default  */
+            instructions: string;
+            /** @default true */
+            substitution_allowed: boolean;
+        };
         ItemOutput: {
             description: string;
             amount: components["schemas"]["MoneyOutput"];
@@ -2021,6 +2418,14 @@ export interface components {
         LanguageOutput: {
             code: components["schemas"]["LanguageEnum"];
             name: string;
+        };
+        LimitsOutput: {
+            max_items: number;
+            max_quantity: number;
+            max_duration_days: number;
+            max_refills: number;
+            max_refills_controlled: number;
+            prescribe_window_days: number;
         };
         LinkOutput: {
             purpose: string;
@@ -2084,6 +2489,24 @@ export interface components {
             dose: string;
             /** @default  */
             frequency: string;
+        };
+        MedicationListOutput: {
+            results: components["schemas"]["MedicationOutput"][];
+        };
+        MedicationOutput: {
+            /** Format: uuid */
+            id: string;
+            slug: string;
+            name: string;
+            ingredients: string[];
+            classes: string[];
+            forms: string[];
+            strengths: string[];
+            routes: string[];
+            brand_names: string[];
+            rxnorm: string;
+            controlled: string;
+            has_interaction_data: boolean;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         MedicationRequest: {
@@ -2225,6 +2648,18 @@ export interface components {
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         OtpInputRequest: {
             otp: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        OverrideInputRequest: {
+            finding: string;
+            reason: string;
+        };
+        OverrideOutput: {
+            finding: string;
+            reason: string;
+            severity: string;
+            kind: string;
+            message: string;
         };
         ParticipantOutput: {
             /** Format: uuid */
@@ -2409,6 +2844,43 @@ export interface components {
             first_name: string;
             last_name: string;
         };
+        PharmacyInboxOutput: {
+            pharmacy: string;
+            verification_code: string;
+            status: string;
+            /** Format: date-time */
+            issued_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            doctor_name: string;
+            pdf_url: string;
+            fhir_url: string;
+        };
+        PharmacyListOutput: {
+            results: components["schemas"]["PharmacyOutput"][];
+        };
+        PharmacyOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            address: string;
+            city: string;
+            postal_code: string;
+            phone: string;
+            email: string;
+            opening_hours: string;
+            channel: string;
+        };
+        PharmacyRefOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        PharmacySendInputRequest: {
+            /** Format: uuid */
+            pharmacy?: string | null;
+        };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PhoneConfirmInputRequest: {
             code: string;
@@ -2449,6 +2921,74 @@ export interface components {
             timezone: string;
             quiet_hours: components["schemas"]["QuietHours"] | null;
             sms: components["schemas"]["SmsNumberOutput"];
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        PreferredInputRequest: {
+            /** Format: uuid */
+            pharmacy: string;
+            /** Format: uuid */
+            patient?: string;
+        };
+        PreferredOutput: {
+            pharmacy: components["schemas"]["PharmacyOutput"] | null;
+        };
+        PrescriptionItemOutput: {
+            /** Format: uuid */
+            medication: string | null;
+            name: string;
+            free_text: boolean;
+            strength: string;
+            form: string;
+            dose: string;
+            route: string;
+            route_label: string;
+            frequency: string;
+            frequency_label: string;
+            duration_days: number;
+            quantity: number;
+            refills: number;
+            instructions: string;
+            substitution_allowed: boolean;
+        };
+        PrescriptionListOutput: {
+            results: components["schemas"]["PrescriptionOutput"][];
+        };
+        PrescriptionOutput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            patient: string;
+            patient_name: string;
+            doctor: components["schemas"]["DoctorOutput"];
+            /** Format: uuid */
+            appointment: string | null;
+            status: string;
+            /** Format: date-time */
+            issued_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            verification_code: string;
+            /** Format: uuid */
+            refill_of: string | null;
+            /** Format: uuid */
+            renewal: string | null;
+            items: components["schemas"]["PrescriptionItemOutput"][];
+            overrides: components["schemas"]["OverrideOutput"][];
+            refills_left: number;
+            refill_request: components["schemas"]["RefillOutput"] | null;
+            cancel_reason: string;
+            reminders_enabled: boolean;
+            reminder_times: string[];
+            reminder_timezone: string;
+            sends: components["schemas"]["SendOutput"][];
+            /** Format: uuid */
+            conversation: string | null;
+            can_cancel: boolean;
+            can_request_refill: boolean;
+            can_decide_refill: boolean;
+            can_send: boolean;
+            pdf_url: string;
+            fhir_url: string;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         PreviewInputRequest: {
@@ -2519,6 +3059,25 @@ export interface components {
             count: number;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        ReauthInputRequest: {
+            /** @default  */
+            password: string;
+            /** @default  */
+            otp: string;
+        };
+        RefillOutput: {
+            /** Format: uuid */
+            id: string;
+            status: string;
+            /** Format: date-time */
+            requested_at: string;
+            /** Format: date-time */
+            decided_at: string | null;
+            decline_reason: string;
+            /** Format: uuid */
+            new_prescription: string | null;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         RefundInputRequest: {
             /** @description Default: all that is left. */
             amount?: components["schemas"]["MoneyInputRequest"];
@@ -2553,6 +3112,12 @@ export interface components {
          */
         RelationshipEnum: "family" | "guardian";
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
+        RemindersInputRequest: {
+            enabled: boolean;
+            /** @default  */
+            timezone: string;
+        };
+        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         RescheduleInputRequest: {
             /** Format: uuid */
             slot: string;
@@ -2581,6 +3146,10 @@ export interface components {
          * @enum {string}
          */
         RoleEnum: "patient" | "doctor" | "nurse" | "center_admin" | "platform_admin";
+        RouteOutput: {
+            code: string;
+            label: string;
+        };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         RuleInputRequest: {
             weekdays: number[];
@@ -2648,6 +3217,17 @@ export interface components {
             client_id: string;
             /** @description At most 10000 characters. */
             body: string;
+        };
+        SendOutput: {
+            /** Format: uuid */
+            id: string;
+            pharmacy: components["schemas"]["PharmacyRefOutput"];
+            channel: string;
+            status: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            sent_at: string | null;
         };
         /**
          * @description * `mild` - mild
@@ -2740,6 +3320,22 @@ export interface components {
         };
         UnreadOutput: {
             unread: number;
+        };
+        VerifyOutput: {
+            valid: boolean;
+            status?: string;
+            /** Format: date-time */
+            issued_at?: string;
+            /** Format: date-time */
+            expires_at?: string;
+            doctor_name?: string;
+            center_name?: string;
+            item_count?: number;
+        };
+        VocabularyOutput: {
+            frequencies: components["schemas"]["FrequencyOutput"][];
+            routes: components["schemas"]["RouteOutput"][];
+            limits: components["schemas"]["LimitsOutput"];
         };
         WaitingOutput: {
             /** Format: uuid */
@@ -4407,6 +5003,28 @@ export interface operations {
             };
         };
     };
+    medications_retrieve: {
+        parameters: {
+            query?: {
+                limit?: number;
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedicationListOutput"];
+                };
+            };
+        };
+    };
     notifications_list: {
         parameters: {
             query?: never;
@@ -4962,6 +5580,412 @@ export interface operations {
             };
         };
     };
+    pharmacies_retrieve: {
+        parameters: {
+            query?: {
+                city?: string;
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PharmacyListOutput"];
+                };
+            };
+        };
+    };
+    pharmacies_preferred_retrieve: {
+        parameters: {
+            query?: {
+                patient?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferredOutput"];
+                };
+            };
+        };
+    };
+    pharmacies_preferred_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferredInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferredOutput"];
+                };
+            };
+        };
+    };
+    pharmacy_inbox_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PharmacyInboxOutput"];
+                };
+            };
+        };
+    };
+    pharmacy_inbox_fhir_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    pharmacy_inbox_pdf_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+        };
+    };
+    prescriptions_list: {
+        parameters: {
+            query?: {
+                patient?: string;
+                /**
+                 * @description * `active` - active
+                 *     * `completed` - completed
+                 *     * `cancelled` - cancelled
+                 *     * `expired` - expired
+                 */
+                status?: "active" | "completed" | "cancelled" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrescriptionListOutput"];
+                };
+            };
+        };
+    };
+    prescriptions_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrescriptionOutput"];
+                };
+            };
+        };
+    };
+    prescriptions_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prescription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrescriptionOutput"];
+                };
+            };
+        };
+    };
+    prescriptions_cancel_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prescription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrescriptionOutput"];
+                };
+            };
+        };
+    };
+    prescriptions_fhir_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prescription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    prescriptions_pdf_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prescription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+        };
+    };
+    prescriptions_refill_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prescription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrescriptionOutput"];
+                };
+            };
+        };
+    };
+    prescriptions_reminders_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prescription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemindersInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrescriptionOutput"];
+                };
+            };
+        };
+    };
+    prescriptions_send_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prescription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PharmacySendInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrescriptionOutput"];
+                };
+            };
+        };
+    };
+    prescriptions_check_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckOutput"];
+                };
+            };
+        };
+    };
+    prescriptions_verify_retrieve: {
+        parameters: {
+            query: {
+                code: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifyOutput"];
+                };
+            };
+        };
+    };
+    prescriptions_vocabulary_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VocabularyOutput"];
+                };
+            };
+        };
+    };
     profile_retrieve: {
         parameters: {
             query?: never;
@@ -5000,6 +6024,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProfileOutput"];
+                };
+            };
+        };
+    };
+    refills_approve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                refill_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReauthInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrescriptionOutput"];
+                };
+            };
+        };
+    };
+    refills_decline_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                refill_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeclineInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrescriptionOutput"];
                 };
             };
         };

@@ -27,6 +27,7 @@ function navItems(me: Me): { to: string; label: string }[] {
   if (isDoctor) items.push({ to: '/week', label: 'My week' });
   else if (isAdmin) items.push({ to: '/week', label: 'Doctor week' });
   if (isDoctor || isAdmin) items.push({ to: '/schedule', label: 'Schedule' });
+  if (isPatient || isDoctor) items.push({ to: '/prescriptions', label: 'Prescriptions' });
   if (isPatient || isStaff(me)) items.push({ to: '/payments', label: 'Bills & payments' });
   items.push({ to: '/profile', label: isPatient ? 'Health profile' : 'Profile' });
   if (isPatient) items.push({ to: '/family', label: 'Family' });

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { queryKeys } from '../../api/keys';
 import type { Me } from '../../api/types';
 import { ChatSocket } from '../../realtime/chatSocket';
+import { invalidatePrescriptions } from '../prescriptions/api';
 import { baselineOf, fetchConversations } from './api';
 import { ChatSocketContext } from './context';
 
@@ -49,6 +50,13 @@ export function ChatProvider({ me, children }: { me: Me; children: ReactNode }) 
               queryClient.invalidateQueries({ queryKey: queryKeys.slotsAll }),
               queryClient.invalidateQueries({ queryKey: queryKeys.doctorWeekAll }),
             ]);
+          }
+          // A prescription issued, refilled, sent or cancelled: its pages show the new state.
+          if (
+            event.message.kind === 'action' &&
+            event.message.action?.startsWith('prescriptions.')
+          ) {
+            void invalidatePrescriptions(queryClient);
           }
           break;
         case 'receipt':

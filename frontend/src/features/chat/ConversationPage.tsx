@@ -15,6 +15,7 @@ import { viewerTimeZone } from '../../lib/zones';
 import { useActingFor } from '../acting-for/ActingForContext';
 import { useAccessEnded } from '../acting-for/useAccessEnded';
 import { useCurrentUser } from '../auth/session';
+import { prescribePath } from '../prescriptions/format';
 import { baselineOf, useConversation, useHistory } from './api';
 import { RequestAppointmentDialog } from './cards/RequestAppointmentDialog';
 import { SendBillDialog } from './cards/SendBillDialog';
@@ -126,6 +127,8 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
   const canOffer = (role === 'doctor' || role === 'nurse') && !!conversation.doctor;
   // Doctors, nurses and center admins bill the patient (the server checks the role).
   const canBill = role === 'doctor' || role === 'nurse' || role === 'staff';
+  // Doctors prescribe (the server checks the consult window).
+  const canPrescribe = role === 'doctor';
 
   return (
     <div className="chat-screen">
@@ -147,7 +150,7 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
         {conversation.expected_reply && patientSide && (
           <p className="chat-header__meta">{conversation.expected_reply}</p>
         )}
-        {(canRequest || canOffer || canBill) && (
+        {(canRequest || canOffer || canBill || canPrescribe) && (
           <div className="chat-header__actions">
             {canRequest && (
               <Button variant="secondary" size="small" onClick={() => setRequesting(true)}>
@@ -163,6 +166,15 @@ function ConversationScreen({ conversation, me }: { conversation: Conversation; 
               <Button variant="secondary" size="small" onClick={() => setBilling(true)}>
                 Send a bill
               </Button>
+            )}
+            {canPrescribe && (
+              <ButtonLink
+                variant="secondary"
+                size="small"
+                to={prescribePath(conversation.patient.id)}
+              >
+                Prescribe<span className="sr-only"> for {conversation.patient.name}</span>
+              </ButtonLink>
             )}
           </div>
         )}

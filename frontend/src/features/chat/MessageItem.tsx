@@ -233,6 +233,8 @@ const ACTION_LABELS: Record<string, string> = {
   'booking.reschedule_appointment': 'the new time',
   'booking.cancel_appointment': 'the cancellation',
   'booking.request_payment': 'the bill',
+  'prescriptions.request_refill': 'your refill request',
+  'prescriptions.send_to_pharmacy': 'the prescription to the pharmacy',
 };
 
 /** Something of mine still in the outbox: waiting, being sent, or refused. */

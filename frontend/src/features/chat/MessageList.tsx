@@ -154,6 +154,7 @@ export function MessageList({
     conversationId: conversation.id,
     role,
     zone,
+    patientId: conversation.patient.id,
     patientName: conversation.patient.name,
     pending,
     onOfferTimes,

@@ -15,6 +15,8 @@ import {
 } from '../../components';
 import { formatClock, formatSlotTime, viewerTimeZone, zoneLabel } from '../../lib/zones';
 import { useCurrentUser } from '../auth/session';
+import { useConversation } from '../chat/api';
+import { prescribePath } from '../prescriptions/format';
 import { consultKeys, useConsult, useEndConsult, useWatchWaitingRoom } from './api';
 import { CallView } from './CallView';
 import type { CallState } from './callState';
@@ -232,10 +234,49 @@ function ConsultScreen({ consult }: { consult: Consult }) {
           )}
           {body}
           {isDoctor && <VisitNote consultId={consult.id} zone={zone} />}
+          {isDoctor && <PrescribeFromConsult consult={consult} ended={ended} />}
         </div>
         {consult.conversation && <ConsultChat conversationId={consult.conversation} zone={zone} />}
       </div>
     </div>
+  );
+}
+
+/**
+ * The doctor writes a prescription during the consult (in a new tab, so the call goes on) or
+ * after it. The patient's id comes from the consult's conversation.
+ */
+function PrescribeFromConsult({ consult, ended }: { consult: Consult; ended: boolean }) {
+  const headingId = useId();
+  const conversation = useConversation(consult.conversation ?? '');
+  const patient = consult.conversation ? (conversation.data?.patient.id ?? null) : null;
+  const to = prescribePath(patient, consult.appointment);
+  const waiting = !!consult.conversation && conversation.isPending;
+  return (
+    <section className="card stack-sm" aria-labelledby={headingId}>
+      <h2 id={headingId}>Prescription</h2>
+      <p className="small muted">
+        {ended
+          ? `You can prescribe for ${consult.patient_name} for up to 7 days after the consult.`
+          : 'The prescription form opens in a new tab, so the call goes on here.'}
+      </p>
+      <div>
+        {waiting ? (
+          <Button variant="secondary" disabled>
+            Prescribe
+          </Button>
+        ) : ended ? (
+          <ButtonLink to={to} variant="secondary">
+            Prescribe<span className="sr-only"> for {consult.patient_name}</span>
+          </ButtonLink>
+        ) : (
+          <ButtonLink to={to} variant="secondary" target="_blank" rel="noopener">
+            Prescribe
+            <span className="sr-only"> for {consult.patient_name} (opens in a new tab)</span>
+          </ButtonLink>
+        )}
+      </div>
+    </section>
   );
 }
 

@@ -38,6 +38,7 @@ import { consultPath, formatWhen, waitingAppointments, waitingNow } from '../con
 import { JoinConsultLink } from '../consult/JoinConsultLink';
 import { attendanceBadge } from '../notifications/format';
 import { useDoctor } from '../directory/api';
+import { canPrescribeFor, prescribePath } from '../prescriptions/format';
 import { useAddException, useDoctorPatients, useDoctorWeek } from './api';
 import { useDoctorChoice, type DoctorChoice } from './doctors';
 import { DoctorPicker } from './SchedulePage';
@@ -343,6 +344,11 @@ function AgendaEntry({
       {a.reason && <div>Reason: {a.reason}</div>}
       <div className="row" style={{ gap: 'var(--space-2)' }}>
         {joinConsults && <JoinConsultLink appointment={a} about={about} />}
+        {joinConsults && canPrescribeFor(a) && (
+          <ButtonLink variant="secondary" size="small" to={prescribePath(a.patient.id, a.id)}>
+            Prescribe{about}
+          </ButtonLink>
+        )}
         {a.status === 'requested' && (
           <Button size="small" disabled={busy} onClick={() => onAction(a, 'confirm')}>
             Confirm{about}

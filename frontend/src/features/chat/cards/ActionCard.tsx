@@ -21,6 +21,9 @@ import { CardFrame } from './CardFrame';
 import { ConsultInviteCard } from './ConsultInviteCard';
 import { ConsultSummaryCard } from './ConsultSummaryCard';
 import { PaymentCard } from './PaymentCard';
+import { PharmacySendCard } from './PharmacySendCard';
+import { PrescriptionCard } from './PrescriptionCard';
+import { RefillRequestCard } from './RefillRequestCard';
 import { SlotPickerDialog } from './SlotPickerDialog';
 
 // ------------------------------------------------------------------ payload readers
@@ -81,6 +84,8 @@ export interface CardContext {
   zone: string;
   /** "Dr Lee · 14:05" */
   senderName: string;
+  /** The conversation's patient (the user id prescriptions and pharmacies are asked for). */
+  patientId: string;
   patientName: string;
   /** This card is the newest one about its appointment (only that one offers changes). */
   latestForAppointment: boolean;
@@ -109,6 +114,12 @@ export function ActionCard({ message, context }: { message: ChatMessage; context
       return <ConsultInviteCard message={message} context={context} by={by} />;
     case 'consult.summary':
       return <ConsultSummaryCard message={message} context={context} by={by} />;
+    case 'prescriptions.issue_prescription':
+      return <PrescriptionCard message={message} context={context} by={by} />;
+    case 'prescriptions.request_refill':
+      return <RefillRequestCard message={message} context={context} by={by} />;
+    case 'prescriptions.send_to_pharmacy':
+      return <PharmacySendCard message={message} context={context} by={by} />;
     default: {
       const state = message.state ? CARD_STATE[message.state] : null;
       return (

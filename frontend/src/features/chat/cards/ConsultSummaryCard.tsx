@@ -1,6 +1,7 @@
-import { Badge } from '../../../components';
+import { Badge, ButtonLink } from '../../../components';
 import { formatClock, formatSlotTime } from '../../../lib/zones';
 import { summaryTitle } from '../../consult/format';
+import { prescribePath } from '../../prescriptions/format';
 import type { CardProps } from './ActionCard';
 import { CardFrame } from './CardFrame';
 
@@ -26,6 +27,7 @@ export function ConsultSummaryCard({ message, context, by }: CardProps) {
   const startedAt = text(payload, 'started_at');
   const endedAt = text(payload, 'ended_at');
   const people = names(payload.participants);
+  const appointment = text(payload, 'appointment');
   return (
     <CardFrame
       title={summaryTitle(seconds, text(payload, 'doctor_name'))}
@@ -50,6 +52,13 @@ export function ConsultSummaryCard({ message, context, by }: CardProps) {
           </>
         )}
       </dl>
+      {context.role === 'doctor' && (
+        <div className="chat-card__actions">
+          <ButtonLink size="small" to={prescribePath(context.patientId, appointment)}>
+            Prescribe<span className="sr-only"> for {context.patientName}</span>
+          </ButtonLink>
+        </div>
+      )}
     </CardFrame>
   );
 }
