@@ -114,7 +114,8 @@ def test_doctor_prescribes_after_a_consult_patient_downloads_and_gets_a_refill(
     # the patient sees the card in the conversation
     patient.get_by_role("navigation", name="Main").get_by_role("link", name="Messages").click()
     patient.get_by_role("link", name=re.compile(DOCTOR_NAME)).first.click()
-    card = _card(patient, re.compile("^Prescription$"))
+    # (the demo patient also holds yesterday's lisinopril from seed_demo)
+    card = _card(patient, re.compile("^Prescription$")).filter(has_text="Warfarin")
     expect(card).to_have_count(1, timeout=15_000)
     expect(card).to_contain_text("Warfarin")
     expect(card).to_contain_text("Ibuprofen")
@@ -130,7 +131,7 @@ def test_doctor_prescribes_after_a_consult_patient_downloads_and_gets_a_refill(
 
     # asks for a refill from the card in the conversation
     patient.go_back()
-    card = _card(patient, re.compile("^Prescription$"))
+    card = _card(patient, re.compile("^Prescription$")).filter(has_text="Warfarin")
     card.get_by_role("button", name="Request refill").click()
     refill = _card(patient, "Refill request")
     expect(refill).to_have_count(1, timeout=15_000)
