@@ -59,6 +59,7 @@ $(FRONTEND)/dist/index.html: $(FRONTEND_SOURCES) $(FRONTEND)/node_modules/.packa
 
 run: install
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_medications
 	$(PY) manage.py seed_demo
 	exec bin/serve
 

@@ -145,15 +145,24 @@ def _label(medication: Medication | None, name: str) -> str:
 
 
 def allergies_of(patient: User) -> list[checks.Allergy]:
-    return [
-        checks.Allergy(
-            substance=str(a.get("substance", "")),
-            reaction=str(a.get("reaction", "")),
-            severity=str(a.get("severity", "")).lower(),
-        )
-        for a in open_health_summary(patient=patient)["allergies"]
-        if a.get("substance")
-    ]
+    """The recorded allergies, each also read through the catalog: an allergy written as a
+    brand or an international name ("Bactrim", "Paracetamol") stands for its ingredients."""
+    allergies = []
+    for recorded in open_health_summary(patient=patient)["allergies"]:
+        substance = str(recorded.get("substance", "")).strip()
+        if not substance:
+            continue
+        reaction = str(recorded.get("reaction", ""))
+        severity = str(recorded.get("severity", "")).lower()
+        allergies.append(checks.Allergy(substance, reaction, severity))
+        found = find_medication(substance)
+        if found is not None:
+            allergies.extend(
+                checks.Allergy(ingredient, reaction, severity)
+                for ingredient in found.ingredients
+                if ingredient != substance.lower()
+            )
+    return allergies
 
 
 def get_prescription(*, prescription_id: UUID | str) -> Prescription:

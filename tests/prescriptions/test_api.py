@@ -431,3 +431,28 @@ def test_family_member_refill_needs_view_records(api: Api, visit: Visit) -> None
     assert AuditEvent.objects.filter(
         action="prescription.refill_request", actor=with_scope, acting_for=visit.patient
     ).exists()
+
+
+def test_allergies_and_medicines_written_by_brand_or_international_name_are_understood(
+    api: Api, visit: Visit
+) -> None:
+    record_health(
+        visit.patient,
+        allergies=[{"substance": "Bactrim", "reaction": "rash", "severity": "moderate"}],
+        medications=[{"name": "Paracetamol 500 mg"}],
+    )
+    signed_in(api, visit.doctor)
+    response = api.post(
+        "/api/prescriptions/check/",
+        {
+            "patient": str(visit.patient.id),
+            "medications": ["sulfamethoxazole-trimethoprim", "acetaminophen"],
+        },
+    )
+    findings = response.json()["findings"]
+    assert {f["kind"] for f in findings} >= {"allergy", "duplicate"}
+    allergy = next(f for f in findings if f["kind"] == "allergy")
+    assert "Sulfamethoxazole" in allergy["medications"][0]
+    assert "Paracetamol 500 mg" not in response.json()["no_data"]
+    found = api.get("/api/medications/?q=paracetamol").json()["results"]
+    assert [m["slug"] for m in found][:1] == ["acetaminophen"]
