@@ -2,14 +2,17 @@
 
     python -m bench.consult_bench [--consults 2] [--duration 20] [--warmup 4] \\
         [--width 640] [--height 360] [--fps 30]
+    python -m bench.consult_bench --consults 2 --duration 600 --soak   # the memory soak
 
 A media process (this module with `--serve`, Django settings configured in memory: no
 database, no server) holds the rooms exactly as daphne does on the embedded default; it is
 reached over a loopback line-JSON socket standing in for the signaling consumer. This
 process runs the 2N aiortc client peers: each sends synthetic video of its side's colour
-(doctor green, patient red) at W x H and `--fps`, and decodes what it receives.
+(doctor green, patient red) at W x H and `--fps`, and decodes what it receives. The media
+process gets the allocator setting bin/serve gives daphne (`MALLOC_ARENA_MAX=2` unless the
+environment sets it; `--malloc-arena-max 0`: glibc's default).
 
-Reported (bench/results/consult.json):
+Reported (bench/results/consult.json; consult-soak.json with --soak):
 - frames delivered %: frames of the partner's colour each client decoded during the window,
   over the frames the partner's camera produced in it (the server drops frames when it falls
   behind: its forwarders keep only the 2 newest);
@@ -18,10 +21,16 @@ Reported (bench/results/consult.json):
 - admit → first frame: from the moment a client starts its offer (what a browser does on
   `admitted`) until it decodes its partner's first frame (offer/answer, ICE, DTLS, the
   first keyframe through the server): p50 / p95 / max;
+- the media process's memory every 10 s from t=0 (every client has decoded its partner's
+  first frame) through the warm-up (`--warmup`) and the measured window (`--duration`): RSS
+  (anonymous / file), threads, glibc's heap (in use / free), the load average; growth from
+  the first sample and from the warm-up point (t = `--warmup`);
 - the registry after every client left (rooms, peer connections, tracks, tasks: all 0).
 
-No target is enforced (`pass` is only "nothing leaked and every consult delivered"); the
-numbers size CONSULT_MAX_ROOMS for a machine. Bounded: <= 8 consults, <= 120 s.
+`pass` is "nothing leaked and every consult delivered"; with --soak also "RSS grew by at most
+10 % from the warm-up point to the end of a window of at least 600 s" (bench/README.md). The
+other numbers size CONSULT_MAX_ROOMS for a machine. Bounded: <= 8 consults, <= 120 s
+(--soak: <= 900 s, warm-up 60 s by default).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import json
 import os
 import subprocess
@@ -56,13 +66,24 @@ MAX_CONSULTS = 8
 MAX_DURATION = 120.0
 MAX_SOAK = 900.0  # --soak: the issue's 10-minute memory soak
 RSS_SAMPLE_S = 10.0
+SOAK_WARMUP_S = 60.0  # --soak's default warm-up point (bench/README.md says why)
+SOAK_MIN_WINDOW_S = 600.0  # the soak target is judged on 10 minutes after the warm-up
+SOAK_MAX_GROWTH_PCT = 10.0  # issue 6: RSS grows by at most 10 % in the soak
+SERVE_ARENA_MAX = "2"  # what bin/serve exports for daphne unless MALLOC_ARENA_MAX is set
+MIB = 1024 * 1024
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--consults", type=int, default=2)
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds")
-    parser.add_argument("--warmup", type=float, default=4.0, help="seconds after connecting")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=None,
+        help="seconds after every first frame before the window (4; --soak: 60, the point"
+        " memory growth is judged from)",
+    )
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=360)
     parser.add_argument("--fps", type=int, default=30)
@@ -70,10 +91,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--soak", action="store_true", help="allow a long --duration (<= 900 s): memory soak"
     )
+    parser.add_argument(
+        "--malloc-arena-max",
+        type=int,
+        default=None,
+        help="MALLOC_ARENA_MAX of the media process (default: the environment's, else 2 as"
+        " bin/serve; 0: unset, glibc's default of 8 per core)",
+    )
+    parser.add_argument(
+        "--trace-python",
+        action="store_true",
+        help="tracemalloc in the media process: Python heap per sample, top growth at the end"
+        " (slows it down: a diagnosis, not a measurement)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.consults = max(1, min(MAX_CONSULTS, args.consults))
     args.duration = max(1.0, min(MAX_SOAK if args.soak else MAX_DURATION, args.duration))
+    if args.warmup is None:
+        args.warmup = SOAK_WARMUP_S if args.soak else 4.0
+    args.warmup = max(0.0, min(MAX_DURATION, args.warmup))
     return args
 
 
@@ -93,10 +130,64 @@ def configure_media(args: argparse.Namespace) -> None:
     )
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",  # bytes of the arenas' heaps (non-mmapped), all arenas
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",  # bytes in mmapped chunks
+            "usmblks",
+            "fsmblks",
+            "uordblks",  # bytes in use in the arenas
+            "fordblks",  # bytes free in the arenas: held by malloc, not by the program
+            "keepcost",
+        )
+    ]
+
+
+def heap_stats() -> dict[str, float] | None:
+    """glibc's view of this process's heap (mallinfo2, glibc >= 2.33), None elsewhere."""
+    try:
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return None
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return {
+        "heap_in_use_mb": round((info.uordblks + info.hblkhd) / MIB, 1),
+        "heap_free_mb": round(info.fordblks / MIB, 1),
+        "heap_mmapped_mb": round(info.hblkhd / MIB, 1),
+    }
+
+
+def python_growth(baseline: Any, limit: int = 12) -> list[dict[str, Any]]:
+    """tracemalloc: the source lines whose live allocations grew most since `baseline`."""
+    import tracemalloc
+
+    diff = tracemalloc.take_snapshot().compare_to(baseline, "lineno")
+    return [
+        {
+            "where": str(stat.traceback[0]),
+            "growth_kb": round(stat.size_diff / 1024, 1),
+            "size_kb": round(stat.size / 1024, 1),
+            "blocks": stat.count,
+        }
+        for stat in diff[:limit]
+    ]
+
+
 async def media_server(args: argparse.Namespace) -> None:
+    import tracemalloc
+
     from consult import media
 
     done = asyncio.Event()
+    if args.trace_python:
+        tracemalloc.start()
+    baseline: list[Any] = []  # the tracemalloc snapshot taken at the warm-up point
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while line := await reader.readline():
@@ -120,6 +211,14 @@ async def media_server(args: argparse.Namespace) -> None:
                         for track in room.forwarders(user).values()
                         if track.kind == "video"
                     )
+                elif op == "memory":
+                    reply["heap"] = heap_stats()
+                    if tracemalloc.is_tracing():
+                        reply["python_mb"] = round(tracemalloc.get_traced_memory()[0] / MIB, 1)
+                        if request.get("mark"):
+                            baseline[:] = [tracemalloc.take_snapshot()]
+                        elif request.get("growth") and baseline:
+                            reply["python_growth"] = python_growth(baseline[0])
                 elif op == "quit":
                     await media.close_all()
                     done.set()
@@ -141,6 +240,19 @@ def serve_main(args: argparse.Namespace) -> None:
     asyncio.run(media_server(args))
 
 
+def media_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The media process's environment: MALLOC_ARENA_MAX as bin/serve sets it for daphne
+    (the environment's, else 2), unless --malloc-arena-max says otherwise (0: unset)."""
+    env = dict(os.environ)
+    if args.malloc_arena_max is not None:
+        env.pop("MALLOC_ARENA_MAX", None)
+        if args.malloc_arena_max > 0:
+            env["MALLOC_ARENA_MAX"] = str(args.malloc_arena_max)
+    elif not env.get("MALLOC_ARENA_MAX"):
+        env["MALLOC_ARENA_MAX"] = SERVE_ARENA_MAX
+    return env
+
+
 @contextlib.contextmanager
 def media_process(args: argparse.Namespace) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     command = [
@@ -150,7 +262,10 @@ def media_process(args: argparse.Namespace) -> Iterator[tuple[subprocess.Popen[b
         "--serve",
         f"--consults={args.consults}",
     ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE)
+    if args.trace_python:
+        command.append("--trace-python")
+    env = media_environment(args)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env)
     try:
         assert process.stdout is not None
         port = int(process.stdout.readline())
@@ -165,11 +280,18 @@ def media_process(args: argparse.Namespace) -> Iterator[tuple[subprocess.Popen[b
                 process.wait()
 
 
-def rss_mb(pid: int) -> float:
+def proc_memory(pid: int) -> dict[str, float]:
+    """RSS (MB) from /proc/<pid>/status: total, anonymous (heap, thread stacks, frames) and
+    file-backed (the interpreter, libav*, libvpx...), and the thread count."""
+    wanted = {"VmRSS:": "rss_mb", "RssAnon:": "rss_anon_mb", "RssFile:": "rss_file_mb"}
+    found: dict[str, float] = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+        words = line.split()
+        if len(words) >= 2 and words[0] in wanted:
+            found[wanted[words[0]]] = round(int(words[1]) / 1024, 1)
+        elif len(words) >= 2 and words[0] == "Threads:":
+            found["threads"] = int(words[1])
+    return found
 
 
 def cpu_seconds(pid: int) -> float:
@@ -314,8 +436,84 @@ class Client:
             self.reader.cancel()
 
 
+class MemorySampler:
+    """The media process's memory on a fixed 10 s grid from t=0, every sample kept."""
+
+    def __init__(self, pid: int, signaling: Signaling) -> None:
+        self.pid, self.signaling = pid, signaling
+        self.t0 = time.monotonic()
+        self.due = 0.0  # when the last sample was due, seconds after t0
+        self.samples: list[dict[str, Any]] = []
+
+    async def sample(self, *, mark: bool = False) -> dict[str, Any]:
+        sample: dict[str, Any] = {"t_s": round(time.monotonic() - self.t0, 1)}
+        sample.update(proc_memory(self.pid))
+        reply = await self.signaling.call(op="memory", mark=mark)
+        sample.update(reply.get("heap") or {})
+        if "python_mb" in reply:
+            sample["python_mb"] = reply["python_mb"]
+        sample["loadavg_1m"] = round(os.getloadavg()[0], 2)
+        self.samples.append(sample)
+        return sample
+
+    async def until(self, end: float, *, mark: bool = False) -> None:
+        """Sample every RSS_SAMPLE_S up to `end` seconds after t0, the last one at `end`
+        (with `mark`: the Python heap's baseline for --trace-python)."""
+        while self.due < end:
+            self.due = min(self.due + RSS_SAMPLE_S, end)
+            await asyncio.sleep(max(0.0, self.t0 + self.due - time.monotonic()))
+            await self.sample(mark=mark and self.due >= end)
+
+
+def growth_pct(before: float, after: float) -> float | None:
+    return round(100 * (after - before) / before, 1) if before else None
+
+
+def memory_summary(
+    args: argparse.Namespace, sampler: MemorySampler, idle: dict[str, Any], warm: int
+) -> dict[str, Any]:
+    """RSS growth from the first sample and from the warm-up point (sample `warm`), and the
+    soak verdict: judged only on a window of at least SOAK_MIN_WINDOW_S after the warm-up."""
+    samples = sampler.samples
+    rss = [float(sample["rss_mb"]) for sample in samples]
+    first, at_warmup, end = rss[0], rss[warm], rss[-1]
+    after = rss[warm:]
+    judged = args.duration >= SOAK_MIN_WINDOW_S
+    growth = growth_pct(at_warmup, end)
+    summary: dict[str, Any] = {
+        "idle_before_consults_mb": idle["rss_mb"],
+        "first_mb": first,
+        "warmup_point_s": samples[warm]["t_s"],
+        "warmup_point_mb": at_warmup,
+        "end_s": samples[-1]["t_s"],
+        "end_mb": end,
+        "max_mb": max(rss),
+        "max_after_warmup_mb": max(after),
+        "growth_from_first_pct": growth_pct(first, end),
+        "growth_from_warmup_pct": growth,
+        "peak_growth_from_warmup_pct": growth_pct(at_warmup, max(after)),
+        "samples": samples,
+    }
+    for key in ("rss_anon_mb", "heap_in_use_mb", "heap_free_mb", "python_mb"):
+        if key in samples[warm] and key in samples[-1]:
+            name = key.removesuffix("_mb")
+            summary[f"{name}_growth_from_warmup_mb"] = round(
+                samples[-1][key] - samples[warm][key], 1
+            )
+    if args.soak:
+        summary["soak"] = {
+            "target": f"RSS at the end <= RSS at the warm-up point + {SOAK_MAX_GROWTH_PCT:g} %",
+            "window_s": args.duration,
+            "judged": judged,
+            "why_not_judged": None if judged else f"window under {SOAK_MIN_WINDOW_S:.0f} s",
+            "pass": judged and growth is not None and growth <= SOAK_MAX_GROWTH_PCT,
+        }
+    return summary
+
+
 async def run(args: argparse.Namespace, port: int, server_pid: int) -> dict[str, Any]:
     signaling = await Signaling.open(port)
+    idle = {"rss_mb": proc_memory(server_pid)["rss_mb"]}
     clients: list[Client] = []
     for index in range(args.consults):
         clients.append(Client(index, f"doctor-{index}", GREEN, RED, args))
@@ -332,21 +530,33 @@ async def run(args: argparse.Namespace, port: int, server_pid: int) -> dict[str,
         (c.first_frame_at - c.offered_at) * 1000 for c in clients if c.first_frame_at is not None
     )
     log(f"first frames in; warming up {args.warmup:.0f} s")
-    await asyncio.sleep(args.warmup)
+    sampler = MemorySampler(server_pid, signaling)
+    first = await sampler.sample(mark=args.warmup == 0)
+    log(f"t=0: rss {first['rss_mb']} MB")
+    await sampler.until(args.warmup, mark=True)
+    warm = len(sampler.samples) - 1
+    log(f"t={args.warmup:.0f} s (warm-up point): rss {sampler.samples[warm]['rss_mb']} MB")
 
     sent_before = [c.camera.sent for c in clients]
     received_before = [c.received for c in clients]
     forwarded_before = (await signaling.call(op="counts"))["forwarded"]
     server_before, client_before = cpu_seconds(server_pid), time.process_time()
+    busy_before = system_busy_seconds()
     started = time.monotonic()
     log(f"measuring {args.duration:.0f} s")
-    rss = [round(rss_mb(server_pid), 1)]
-    while (left := args.duration - (time.monotonic() - started)) > 0:
-        await asyncio.sleep(min(RSS_SAMPLE_S, left))
-        rss.append(round(rss_mb(server_pid), 1))
+    minute = 60.0
+    while sampler.due < args.warmup + args.duration:
+        await sampler.until(min(sampler.due + minute, args.warmup + args.duration))
+        last = sampler.samples[-1]
+        log(f"t={last['t_s']:.0f} s: rss {last['rss_mb']} MB, load {last['loadavg_1m']}")
     elapsed = time.monotonic() - started
-    server_cores = (cpu_seconds(server_pid) - server_before) / elapsed
-    client_cores = (time.process_time() - client_before) / elapsed
+    server_cpu = cpu_seconds(server_pid) - server_before
+    client_cpu = time.process_time() - client_before
+    other_cores = (system_busy_seconds() - busy_before - server_cpu - client_cpu) / elapsed
+    server_cores, client_cores = server_cpu / elapsed, client_cpu / elapsed
+    python_growth = None
+    if args.trace_python:
+        python_growth = (await signaling.call(op="memory", growth=True)).get("python_growth")
     forwarded = (await signaling.call(op="counts"))["forwarded"] - forwarded_before
     sent = [c.camera.sent - before for c, before in zip(clients, sent_before, strict=True)]
     received = [c.received - before for c, before in zip(clients, received_before, strict=True)]
@@ -374,6 +584,10 @@ async def run(args: argparse.Namespace, port: int, server_pid: int) -> dict[str,
 
     total_sent, total_delivered = sum(sent), sum(received)
     failures = [f for c in clients for f in c.failures]
+    memory = memory_summary(args, sampler, idle, warm)
+    if python_growth is not None:
+        memory["python_top_growth_since_warmup"] = python_growth
+    loads = [float(sample["loadavg_1m"]) for sample in sampler.samples[warm:]]
     return {
         "frames_delivered_pct": round(100 * total_delivered / total_sent, 1) if total_sent else 0.0,
         "frames_sent": total_sent,
@@ -384,6 +598,13 @@ async def run(args: argparse.Namespace, port: int, server_pid: int) -> dict[str,
         "server_cpu_cores": round(server_cores, 3),
         "server_cpu_cores_per_consult": round(server_cores / args.consults, 3),
         "client_cpu_cores": round(client_cores, 3),
+        "other_cpu_cores": round(max(0.0, other_cores), 3),  # everything else on the box
+        "loadavg_1m_in_window": {
+            "start": loads[0],
+            "end": loads[-1],
+            "mean": round(sum(loads) / len(loads), 2),
+            "max": max(loads),
+        },
         "admit_to_first_frame_ms": {
             "p50": round(percentile(latencies, 50), 1),
             "p95": round(percentile(latencies, 95), 1),
@@ -391,13 +612,7 @@ async def run(args: argparse.Namespace, port: int, server_pid: int) -> dict[str,
             "n": len(latencies),
             "missing": len(clients) - len(latencies),
         },
-        "server_rss_mb": {
-            "start": rss[0],
-            "end": rss[-1],
-            "max": max(rss),
-            "growth_pct": round(100 * (rss[-1] - rss[0]) / rss[0], 1) if rss[0] else None,
-            "samples": rss if len(rss) <= 100 else rss[:: max(1, len(rss) // 100)],
-        },
+        "server_memory": memory,
         "leftover": leftover,
         "failures": failures[:10],
     }

@@ -256,6 +256,9 @@ class AppointmentOutput(serializers.Serializer[Any]):
     late_cancellation = serializers.BooleanField()
     cancelled_at = serializers.DateTimeField(allow_null=True)
     consult = serializers.UUIDField(allow_null=True)
+    consult_opens_at = serializers.SerializerMethodField(
+        help_text="When the consult's waiting room opens (online appointments)."
+    )
     timezone = serializers.CharField(source="doctor.center.timezone")
     cancellation_deadline = serializers.SerializerMethodField()
     can_cancel = serializers.SerializerMethodField()
@@ -269,6 +272,11 @@ class AppointmentOutput(serializers.Serializer[Any]):
     def get_reason(self, appointment: Appointment) -> str:
         reasons: dict[Any, str] = self.context.get("reasons", {})
         return reasons.get(appointment.id, "")
+
+    def get_consult_opens_at(self, appointment: Appointment) -> datetime | None:
+        if appointment.consult is None:
+            return None
+        return appointment.start - timedelta(minutes=settings.CONSULT_OPEN_MINUTES_BEFORE)
 
     def get_cancellation_deadline(self, appointment: Appointment) -> datetime:
         hours = self.context.get("notice_hours", {}).get(appointment.doctor.center_id, 24)

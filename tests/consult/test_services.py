@@ -225,3 +225,19 @@ def test_the_consult_page_view_says_when_it_opens_and_who_waits(
     stranger = signed_in(make_api(), make_patient())
     assert stranger.get(f"/api/consults/{visit.id}/").status_code == 404
     assert api.get(f"/api/consults/{visit.id}/note/").status_code == 404
+
+
+def test_appointments_say_when_the_consult_waiting_room_opens(api: Any, settings: Any) -> None:
+    from datetime import datetime
+
+    from tests.conftest import signed_in
+    from tests.consult.conftest import make_call
+
+    settings.CONSULT_OPEN_MINUTES_BEFORE = 10
+    call = make_call(days_ahead=1)
+    signed_in(api, call.patient)
+    [shown] = [
+        a for a in api.get("/api/appointments/").json() if a["id"] == str(call.appointment.id)
+    ]
+    opens = datetime.fromisoformat(shown["consult_opens_at"].replace("Z", "+00:00"))
+    assert (call.appointment.start - opens).total_seconds() == 600

@@ -1832,6 +1832,11 @@ export interface components {
             cancelled_at: string | null;
             /** Format: uuid */
             consult: string | null;
+            /**
+             * Format: date-time
+             * @description When the consult's waiting room opens (online appointments).
+             */
+            readonly consult_opens_at: string | null;
             timezone: string;
             /** Format: date-time */
             readonly cancellation_deadline: string;
