@@ -57,6 +57,7 @@ from bench._common import (
     machine,
     percentile,
     stop_on_sigterm,
+    system_busy_seconds,
     write_result,
 )
 
@@ -426,7 +427,7 @@ class Client:
                 self.received += 1
                 if self.first_frame_at is None:
                     self.first_frame_at = time.monotonic()
-            elif close_to(colour, self.colour):
+            elif close_to(colour, self.colour) and len(self.failures) < 10:
                 self.failures.append("received its own colour")
 
     async def stop(self, signaling: Signaling) -> None:
@@ -437,10 +438,11 @@ class Client:
 
 
 class MemorySampler:
-    """The media process's memory on a fixed 10 s grid from t=0, every sample kept."""
+    """The media process's memory on a fixed 10 s grid from t=0, every sample kept, with the
+    frames each consult delivered so far (a stalled consult shows)."""
 
-    def __init__(self, pid: int, signaling: Signaling) -> None:
-        self.pid, self.signaling = pid, signaling
+    def __init__(self, pid: int, signaling: Signaling, clients: list[Client]) -> None:
+        self.pid, self.signaling, self.clients = pid, signaling, clients
         self.t0 = time.monotonic()
         self.due = 0.0  # when the last sample was due, seconds after t0
         self.samples: list[dict[str, Any]] = []
@@ -453,6 +455,8 @@ class MemorySampler:
         if "python_mb" in reply:
             sample["python_mb"] = reply["python_mb"]
         sample["loadavg_1m"] = round(os.getloadavg()[0], 2)
+        received = [client.received for client in self.clients]
+        sample["delivered"] = [sum(received[i : i + 2]) for i in range(0, len(received), 2)]
         self.samples.append(sample)
         return sample
 
@@ -476,6 +480,12 @@ def memory_summary(
     soak verdict: judged only on a window of at least SOAK_MIN_WINDOW_S after the warm-up."""
     samples = sampler.samples
     rss = [float(sample["rss_mb"]) for sample in samples]
+    # Every consult delivered frames between every two samples from the warm-up point on.
+    flowed = all(
+        now > before
+        for earlier, later in zip(samples[warm:], samples[warm + 1 :], strict=False)
+        for before, now in zip(earlier["delivered"], later["delivered"], strict=True)
+    )
     first, at_warmup, end = rss[0], rss[warm], rss[-1]
     after = rss[warm:]
     judged = args.duration >= SOAK_MIN_WINDOW_S
@@ -492,6 +502,7 @@ def memory_summary(
         "growth_from_first_pct": growth_pct(first, end),
         "growth_from_warmup_pct": growth,
         "peak_growth_from_warmup_pct": growth_pct(at_warmup, max(after)),
+        "media_flowed_throughout": flowed,
         "samples": samples,
     }
     for key in ("rss_anon_mb", "heap_in_use_mb", "heap_free_mb", "python_mb"):
@@ -504,9 +515,15 @@ def memory_summary(
         summary["soak"] = {
             "target": f"RSS at the end <= RSS at the warm-up point + {SOAK_MAX_GROWTH_PCT:g} %",
             "window_s": args.duration,
-            "judged": judged,
-            "why_not_judged": None if judged else f"window under {SOAK_MIN_WINDOW_S:.0f} s",
-            "pass": judged and growth is not None and growth <= SOAK_MAX_GROWTH_PCT,
+            "judged": judged and flowed,
+            "why_not_judged": (
+                None
+                if judged and flowed
+                else f"window under {SOAK_MIN_WINDOW_S:.0f} s"
+                if not judged
+                else "a consult stopped delivering frames during the window"
+            ),
+            "pass": judged and flowed and growth is not None and growth <= SOAK_MAX_GROWTH_PCT,
         }
     return summary
 
@@ -530,7 +547,7 @@ async def run(args: argparse.Namespace, port: int, server_pid: int) -> dict[str,
         (c.first_frame_at - c.offered_at) * 1000 for c in clients if c.first_frame_at is not None
     )
     log(f"first frames in; warming up {args.warmup:.0f} s")
-    sampler = MemorySampler(server_pid, signaling)
+    sampler = MemorySampler(server_pid, signaling, clients)
     first = await sampler.sample(mark=args.warmup == 0)
     log(f"t=0: rss {first['rss_mb']} MB")
     await sampler.until(args.warmup, mark=True)
@@ -630,6 +647,9 @@ def main(argv: list[str] | None = None) -> int:
         results = asyncio.run(run(args, port, process.pid))
     delivered_everywhere = all(c["frames_delivered"] > 0 for c in results["per_consult"])
     clean = all(value == 0 for value in results["leftover"].values())
+    memory = results["server_memory"]
+    soak_ok = memory["soak"]["pass"] if args.soak else True
+    env = media_environment(args)
     data = {
         "benchmark": "consult",
         "machine": info,
@@ -640,17 +660,34 @@ def main(argv: list[str] | None = None) -> int:
             "fps": args.fps,
             "duration_s": args.duration,
             "warmup_s": args.warmup,
+            "soak": args.soak,
             "server_video_cap": [640, 360],
+            # the media process's allocator settings (null: glibc's default)
+            "media_env": {
+                key: env.get(key)
+                for key in sorted(
+                    {"MALLOC_ARENA_MAX", *(k for k in env if k.startswith("MALLOC_"))}
+                )
+            },
+            "trace_python": args.trace_python,
         },
+        "command": " ".join(["python -m bench.consult_bench", *(argv or sys.argv[1:])]),
         "results": results,
-        "pass": delivered_everywhere and clean and not results["failures"],
+        "pass": delivered_everywhere and clean and not results["failures"] and soak_ok,
     }
-    path = write_result("consult", data, args.out)
+    path = write_result("consult-soak" if args.soak else "consult", data, args.out)
     log(
         f"delivered {results['frames_delivered_pct']}% | server {results['server_cpu_cores']} "
         f"cores ({results['server_cpu_cores_per_consult']}/consult) | admit->first frame p50 "
-        f"{results['admit_to_first_frame_ms']['p50']} ms | rss {results['server_rss_mb']['start']}"
-        f" -> {results['server_rss_mb']['end']} MB | leftover {results['leftover']}"
+        f"{results['admit_to_first_frame_ms']['p50']} ms | leftover {results['leftover']}"
+    )
+    log(
+        f"rss {memory['first_mb']} (t=0) -> {memory['warmup_point_mb']} (t={args.warmup:.0f} s)"
+        f" -> {memory['end_mb']} MB (t={memory['end_s']:.0f} s): "
+        f"{memory['growth_from_first_pct']:+}% from the first sample, "
+        f"{memory['growth_from_warmup_pct']:+}% from the warm-up point"
+        + (f" | soak {'pass' if soak_ok else 'FAIL'}" if args.soak else "")
+        + f" | load {results['loadavg_1m_in_window']}"
     )
     log(f"wrote {path}")
     return 0 if data["pass"] else 1

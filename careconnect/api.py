@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -161,6 +162,42 @@ class EmailScopedThrottle(ScopedThrottle):
             return None
         digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
         return self.cache_format % {"scope": f"{self.scope}_email", "ident": digest}
+
+
+_OUTPUT_SERIALIZERS: dict[type[Any], Any] = {}
+_OUTPUT_SERIALIZERS_LOCK = threading.Lock()
+
+
+def rendered(serializer_class: type[serializers.BaseSerializer[Any]], instance: Any) -> Any:
+    """`serializer_class(instance).data`, without building the serializer again on every call.
+
+    DRF deep-copies every declared field (nested serializers included) each time a serializer
+    is instantiated; for an output-only serializer that work is the same on every request. One
+    unbound instance per class is kept for the process and only its `to_representation` is
+    called: that reads the field tree and never writes to it, so the instance is safe to share
+    between threads, and the result is exactly what `.data` renders (a dict, not a ReturnDict).
+    Only for plain output serializers: no context, no `many`, no `SerializerMethodField` that
+    reads `self.context`."""
+    serializer = _OUTPUT_SERIALIZERS.get(serializer_class)
+    if serializer is None:
+        with _OUTPUT_SERIALIZERS_LOCK:
+            serializer = _OUTPUT_SERIALIZERS.get(serializer_class)
+            if serializer is None:
+                serializer = serializer_class()
+                _build_fields(serializer)
+                _OUTPUT_SERIALIZERS[serializer_class] = serializer
+    return serializer.to_representation(instance)
+
+
+def _build_fields(serializer: Any) -> None:
+    """Build the whole (lazily built) field tree once, under the lock, before it is shared."""
+    if isinstance(serializer, serializers.ListSerializer):
+        _build_fields(serializer.child)
+    elif isinstance(serializer, serializers.Serializer):
+        for field in serializer.fields.values():
+            _build_fields(field)
+    elif isinstance(serializer, serializers.ListField):
+        _build_fields(serializer.child)
 
 
 def request_user(request: Request) -> User:

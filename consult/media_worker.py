@@ -20,7 +20,8 @@ signaling consumers in other processes, reached through the channel layer.
   their browsers re-offer and another worker takes the room.
 
 Debug: the `stats` request answers what the worker holds and how many messages of each room
-it handled, and through which channel (tests use it to prove pinning).
+it handled, and through which channel (tests use it to prove pinning): the rooms it holds and
+the `DEBUG_ROOMS` most recent others, so a long-lived worker's counters stay bounded.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import logging
 import os
 import socket
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ from consult.media_backend import (
 logger = logging.getLogger(__name__)
 
 MAX_HOPS = 4  # an offer forwarded more often than this is dropped (its consumer times out)
+DEBUG_ROOMS = 256  # rooms not held here whose message counts `stats` still reports
 
 
 @dataclass(eq=False)
@@ -114,8 +116,11 @@ class MediaWorker:
         self._stopping = asyncio.Event()
         self._freed = asyncio.Event()  # a slot was given back
         self.ready = asyncio.Event()
-        self.handled: defaultdict[str, Counter[str]] = defaultdict(Counter)  # room -> op -> n
-        self.from_shared: Counter[str] = Counter()  # room -> messages taken from the shared
+        # Debug counters (the `stats` request): room -> op -> n, and room -> messages taken
+        # from the shared channel; oldest first, the rooms no longer held forgotten past
+        # DEBUG_ROOMS (a worker runs for weeks and sees every room's stray messages).
+        self.handled: dict[str, Counter[str]] = {}
+        self.from_shared: Counter[str] = Counter()
 
     @property
     def layer(self) -> BaseChannelLayer:
@@ -183,9 +188,7 @@ class MediaWorker:
         if op == "stats":
             _ = self._spawn(self._stats(message))
             return
-        self.handled[room][op] += 1
-        if shared:
-            self.from_shared[room] += 1
+        self._count(room, op, shared=shared)
         if op == "offer" and time.time() > float(message.get("deadline") or 0):
             logger.info("media worker %s: dropped a stale offer for room %s", self.name, room)
             return
@@ -204,6 +207,18 @@ class MediaWorker:
             message["_accepted"] = True
             _ = self._spawn(self._event(message, "accepted"))
         slot.queue.put_nowait(message)
+
+    def _count(self, room: str, op: str, *, shared: bool) -> None:
+        counts = self.handled.pop(room, None) or Counter()
+        counts[op] += 1
+        self.handled[room] = counts  # the most recent last
+        if shared:
+            self.from_shared[room] += 1
+        excess = len(self.handled) - len(self._slots) - DEBUG_ROOMS
+        if excess > 0:
+            for old in [r for r in self.handled if r not in self._slots][:excess]:
+                del self.handled[old]
+                self.from_shared.pop(old, None)
 
     # ------------------------------------------------------------------ one room
 

@@ -46,6 +46,17 @@ def role_pairs(user: User) -> list[tuple[str, UUID | None]]:
     return cached
 
 
+def has_role_pairs(user: User) -> bool:
+    return getattr(user, "_role_pairs", None) is not None
+
+
+def remember_role_pairs(user: User, pairs: list[tuple[str, UUID | None]]) -> None:
+    """Keep (role, center id) pairs a caller fetched along with other data (one query less);
+    pairs already fetched for this user object win."""
+    if not has_role_pairs(user):
+        user._role_pairs = pairs  # type: ignore[attr-defined]
+
+
 def user_roles(user: User) -> set[str]:
     roles = {role for role, _ in role_pairs(user)}
     if user.is_superuser:

@@ -25,7 +25,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from careconnect.accounts.access import PatientAccess, user_roles
+from careconnect.accounts.access import (
+    PatientAccess,
+    has_role_pairs,
+    remember_role_pairs,
+    user_roles,
+)
 from careconnect.accounts.keys import ensure_data_key
 from careconnect.accounts.models import (
     ALL_SCOPES,
@@ -63,7 +68,7 @@ from careconnect.errors import (
 )
 from careconnect.notifications.models import Kind
 from careconnect.notifications.services import app_link, notify, queue_email, zone_of
-from careconnect.records.services import open_health_summary, write_health_summary
+from careconnect.records.services import open_sealed_summary, write_health_summary
 
 
 class InvalidCredentialsError(ApplicationError):
@@ -155,9 +160,13 @@ def _profile_aad(user: User) -> str:
 
 def _read_personal(user: User) -> dict[str, Any]:
     profile = Profile.objects.filter(user=user).first()
+    return _open_personal(user, profile.sealed if profile is not None else None)
+
+
+def _open_personal(user: User, sealed: bytes | memoryview | None) -> dict[str, Any]:
     stored: dict[str, Any] = {}
-    if profile is not None and profile.sealed:
-        stored = open_json(ensure_data_key(user), profile.sealed, aad=_profile_aad(user)) or {}
+    if sealed:
+        stored = open_json(ensure_data_key(user), sealed, aad=_profile_aad(user)) or {}
     return {
         "date_of_birth": stored.get("date_of_birth"),
         "phone": stored.get("phone", ""),
@@ -186,10 +195,27 @@ def _write_personal(user: User, changes: dict[str, Any]) -> None:
     profile.save(update_fields=["sealed", "updated_at"])
 
 
+def _load_profile_rows(patient: User) -> tuple[Any, Any]:
+    """The sealed personal details and sealed health summary of `patient` (each None when the
+    row is missing), in one query; the patient's roles come along in the same query when they
+    are not known yet (one row per role assignment, at least one row)."""
+    with_roles = not has_role_pairs(patient)
+    columns = ["profile__sealed", "health_record__sealed"]
+    if with_roles:
+        columns += ["role_assignments__role", "role_assignments__center_id"]
+    rows = list(User.objects.filter(pk=patient.pk).values_list(*columns))
+    if with_roles:
+        remember_role_pairs(patient, [(row[2], row[3]) for row in rows if row[2] is not None])
+    if not rows:
+        return None, None
+    return rows[0][0], rows[0][1]
+
+
 def read_profile(*, actor: User, access: PatientAccess) -> dict[str, Any]:
     """The patient's profile with personal and health data; audited as one read."""
     patient = access.patient
-    personal = _read_personal(patient)
+    sealed_personal, sealed_health = _load_profile_rows(patient)
+    personal = _open_personal(patient, sealed_personal)
     is_patient = Role.PATIENT in user_roles(patient)
     result: dict[str, Any] = {
         "id": patient.id,
@@ -204,7 +230,7 @@ def read_profile(*, actor: User, access: PatientAccess) -> dict[str, Any]:
         "medications": [],
     }
     if is_patient:
-        result.update(open_health_summary(patient=patient))
+        result.update(open_sealed_summary(patient=patient, sealed=sealed_health))
     # One audit event for the whole read (personal details and health summary): reads run in
     # autocommit, so the only write of a read is this single short insert.
     record(

@@ -33,11 +33,15 @@ def open_health_summary(*, patient: User) -> HealthSummary:
     """Decrypt the summary without auditing: the caller records the read (read_profile does,
     as one event for the whole profile)."""
     health = HealthRecord.objects.filter(patient=patient).first()
+    return open_sealed_summary(patient=patient, sealed=health.sealed if health else None)
+
+
+def open_sealed_summary(*, patient: User, sealed: bytes | memoryview | None) -> HealthSummary:
+    """Decrypt a health record's `sealed` value the caller already fetched (None or empty when
+    the patient has none); not audited either."""
     summary = empty_summary()
-    if health is not None and health.sealed:
-        stored: dict[str, Any] = open_json(
-            ensure_data_key(patient), health.sealed, aad=_aad(patient)
-        )
+    if sealed:
+        stored: dict[str, Any] = open_json(ensure_data_key(patient), sealed, aad=_aad(patient))
         for field in HEALTH_FIELDS:
             summary[field] = stored.get(field, [])  # type: ignore[literal-required]
     return summary

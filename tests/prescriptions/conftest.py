@@ -14,7 +14,8 @@ from django.utils import timezone
 from booking.models import Appointment
 from careconnect.accounts.models import User
 from careconnect.records.services import write_health_summary
-from prescriptions.catalog import medication_id
+from prescriptions.catalog import load_catalog, medication_id
+from prescriptions.models import Interaction, Medication
 from tests.consult.conftest import make_call
 
 
@@ -34,6 +35,17 @@ def make_visit(*, days_ago: float = 1, status: str = Appointment.Status.COMPLETE
     )
     call.appointment.refresh_from_db()
     return Visit(call.doctor, call.patient, call.appointment)
+
+
+@pytest.fixture(autouse=True)
+def _catalog(request: pytest.FixtureRequest) -> None:
+    """The catalog comes from a data migration; a transactional test's flush empties it for
+    whatever runs after, so load it again when it is gone."""
+    if "django_db" not in {m.name for m in request.node.iter_markers()}:
+        return
+    request.getfixturevalue("_django_db_helper")
+    if not Medication.objects.exists():
+        load_catalog(Medication, Interaction)
 
 
 @pytest.fixture

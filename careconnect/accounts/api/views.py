@@ -21,7 +21,7 @@ from careconnect.accounts.access import resolve_patient_access
 from careconnect.accounts.api import serializers as s
 from careconnect.accounts.models import User
 from careconnect.accounts.permissions import Anyone
-from careconnect.api import EmailScopedThrottle, ScopedThrottle, StrictSerializer
+from careconnect.api import EmailScopedThrottle, ScopedThrottle, StrictSerializer, rendered
 from careconnect.errors import InvalidInputError, NotAuthenticatedError, PermissionDeniedError
 
 
@@ -197,16 +197,15 @@ class ProfileApi(APIView):
         user = _user(request)
         access = resolve_patient_access(actor=user, patient_id=user.id, scope="view_records")
         profile = services.read_profile(actor=user, access=access)
-        return Response(s.ProfileOutput(profile).data)
+        return Response(rendered(s.ProfileOutput, profile))
 
     @extend_schema(request=s.ProfileInput, responses={200: s.ProfileOutput})
     def patch(self, request: Request) -> Response:
         user = _user(request)
         data = _valid(s.ProfileInput, request)
         access = resolve_patient_access(actor=user, patient_id=user.id, scope="view_records")
-        return Response(
-            s.ProfileOutput(services.update_profile(actor=user, access=access, data=data)).data
-        )
+        profile = services.update_profile(actor=user, access=access, data=data)
+        return Response(rendered(s.ProfileOutput, profile))
 
 
 class PatientProfileApi(APIView):
@@ -215,7 +214,7 @@ class PatientProfileApi(APIView):
         user = _user(request)
         access = resolve_patient_access(actor=user, patient_id=patient_id, scope="view_records")
         profile = services.read_profile(actor=user, access=access)
-        return Response(s.ProfileOutput(profile).data)
+        return Response(rendered(s.ProfileOutput, profile))
 
     @extend_schema(request=s.ProfileInput, responses={200: s.ProfileOutput})
     def patch(self, request: Request, patient_id: UUID) -> Response:
@@ -228,9 +227,8 @@ class PatientProfileApi(APIView):
             raise PermissionDeniedError(
                 "Only the patient (or a dependent's guardian) can edit this."
             )
-        return Response(
-            s.ProfileOutput(services.update_profile(actor=user, access=access, data=data)).data
-        )
+        profile = services.update_profile(actor=user, access=access, data=data)
+        return Response(rendered(s.ProfileOutput, profile))
 
 
 # ------------------------------------------------------------------ family
