@@ -136,6 +136,23 @@ def _open(prescription: Prescription, field: str, sealed: Any) -> Any:
     )
 
 
+def _tell_patient(
+    prescription: Prescription, *, event: str, key: str, title: str, body: str
+) -> None:
+    """A notification about a prescription: who did what, never what was prescribed."""
+    notify(
+        recipient=prescription.patient,
+        kind=Kind.PRESCRIPTION,
+        event=event,
+        key=key,
+        title=title,
+        body=body,
+        link=app_link(f"/prescriptions/{prescription.id}"),
+        center_id=prescription.doctor.center_id,
+        subject=("prescriptions.prescription", prescription.id),
+    )
+
+
 def _doctor_profile(actor: User) -> DoctorProfile:
     if Role.DOCTOR not in user_roles(actor):
         raise DoctorsOnlyError()
@@ -454,16 +471,12 @@ def _create(
         ),
         sender=signer,
     )
-    notify(
-        recipient=patient,
-        kind=Kind.PRESCRIPTION,
+    _tell_patient(
+        prescription,
         event="prescription_issued",
         key=f"prescription.issued:{prescription.id}",
         title=f"{doctor} sent you a prescription",
         body=f"{doctor} sent you a prescription. Open the app to see it and send it to a pharmacy.",
-        link=app_link(f"/prescriptions/{prescription.id}"),
-        center_id=doctor.center_id,
-        subject=("prescriptions.prescription", prescription.id),
     )
     return prescription
 
@@ -812,16 +825,12 @@ def cancel_prescription(*, actor: User, prescription_id: UUID | str, reason: str
         object_id=prescription.id,
         patient=prescription.patient,
     )
-    notify(
-        recipient=prescription.patient,
-        kind=Kind.PRESCRIPTION,
+    _tell_patient(
+        prescription,
         event="prescription_cancelled",
         key=f"prescription.cancelled:{prescription.id}",
         title=f"{prescription.doctor} cancelled a prescription",
         body=f"{prescription.doctor} cancelled one of your prescriptions. The reason is in the app.",
-        link=app_link(f"/prescriptions/{prescription.id}"),
-        center_id=prescription.doctor.center_id,
-        subject=("prescriptions.prescription", prescription.id),
     )
     return prescription
 
@@ -1022,16 +1031,12 @@ def decline_refill(*, actor: User, refill_id: UUID | str, reason: str) -> Refill
         object_id=refill.id,
         patient=prescription.patient,
     )
-    notify(
-        recipient=prescription.patient,
-        kind=Kind.PRESCRIPTION,
+    _tell_patient(
+        prescription,
         event="refill_declined",
         key=f"prescription.refill_declined:{refill.id}",
         title=f"{prescription.doctor} declined a refill",
         body=f"{prescription.doctor} declined your refill request. The reason is in the app.",
-        link=app_link(f"/prescriptions/{prescription.id}"),
-        center_id=prescription.doctor.center_id,
-        subject=("prescriptions.prescription", prescription.id),
     )
     return refill
 

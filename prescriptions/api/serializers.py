@@ -216,11 +216,9 @@ class PrescriptionListOutput(serializers.Serializer[Any]):
     results = PrescriptionOutput(many=True)
 
 
-class CancelInput(StrictSerializer):
-    reason = PlainTextField(max_length=500)
+class ReasonInput(StrictSerializer):
+    """Cancelling a prescription, declining a refill: the reason the patient reads."""
 
-
-class DeclineInput(StrictSerializer):
     reason = PlainTextField(max_length=500)
 
 

@@ -283,10 +283,10 @@ class PrescriptionFhirApi(APIView):
 
 
 class CancelApi(APIView):
-    @extend_schema(request=s.CancelInput, responses={200: s.PrescriptionOutput})
+    @extend_schema(request=s.ReasonInput, responses={200: s.PrescriptionOutput})
     def post(self, request: Request, prescription_id: UUID) -> Response:
         actor = _user(request)
-        data = _valid(s.CancelInput, request.data)
+        data = _valid(s.ReasonInput, request.data)
         services.cancel_prescription(
             actor=actor, prescription_id=prescription_id, reason=data["reason"]
         )
@@ -313,10 +313,10 @@ class ApproveRefillApi(APIView):
 
 
 class DeclineRefillApi(APIView):
-    @extend_schema(request=s.DeclineInput, responses={200: s.PrescriptionOutput})
+    @extend_schema(request=s.ReasonInput, responses={200: s.PrescriptionOutput})
     def post(self, request: Request, refill_id: UUID) -> Response:
         actor = _user(request)
-        data = _valid(s.DeclineInput, request.data)
+        data = _valid(s.ReasonInput, request.data)
         refill = services.decline_refill(actor=actor, refill_id=refill_id, reason=data["reason"])
         return Response(_one(actor, refill.prescription_id))
 

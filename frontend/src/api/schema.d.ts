@@ -1917,10 +1917,6 @@ export interface components {
             /** Format: uuid */
             doctor?: string;
         };
-        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
-        CancelInputRequest: {
-            reason: string;
-        };
         CenterChatSettingsOutput: {
             /** Format: uuid */
             center: string;
@@ -2101,10 +2097,6 @@ export interface components {
          * @enum {string}
          */
         CurrencyEnum: "USD" | "EUR" | "GBP" | "CHF" | "BRL" | "CAD";
-        /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
-        DeclineInputRequest: {
-            reason: string;
-        };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         DependentInputRequest: {
             first_name: string;
@@ -3062,6 +3054,10 @@ export interface components {
             /** Format: decimal */
             average: string | null;
             count: number;
+        };
+        /** @description Cancelling a prescription, declining a refill: the reason the patient reads. */
+        ReasonInputRequest: {
+            reason: string;
         };
         /** @description Refuses fields it does not know, so typos and smuggled fields are never ignored. */
         ReauthInputRequest: {
@@ -5799,7 +5795,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CancelInputRequest"];
+                "application/json": components["schemas"]["ReasonInputRequest"];
             };
         };
         responses: {
@@ -6069,7 +6065,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DeclineInputRequest"];
+                "application/json": components["schemas"]["ReasonInputRequest"];
             };
         };
         responses: {

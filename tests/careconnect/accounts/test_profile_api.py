@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from careconnect.accounts.access import PatientAccess, role_pairs
+from careconnect.accounts.api.serializers import ProfileOutput
+from careconnect.accounts.models import Role, RoleAssignment, User
+from careconnect.accounts.services import read_profile
+from careconnect.api import rendered
 from careconnect.audit.models import AuditEvent
 from tests.conftest import signed_in
-from tests.factories import make_patient
+from tests.factories import make_center, make_doctor, make_patient, make_staff
 from tests.utils import raw_database_text
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +142,92 @@ def test_anonymous_gets_401(api: Any, patient: Any) -> None:
     response = api.get("/api/profile/")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_profile_read_is_one_query_plus_the_audit_insert(api: Any, patient: Any) -> None:
+    signed_in(api, patient).patch("/api/profile/", HEALTH)
+    api.get("/api/profile/")  # the data key is cached from here on, as in a running server
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get("/api/profile/").json()
+    assert body["allergies"] == HEALTH["allergies"]
+    statements = [query["sql"] for query in queries.captured_queries]
+    reads = [
+        sql
+        for sql in statements
+        if any(t in sql for t in ("accounts_profile", "records_healthrecord", "roleassignment"))
+    ]
+    assert len(reads) == 1  # personal details, health summary and roles together
+    assert sum(sql.startswith("INSERT INTO") for sql in statements) == 1  # the audit event
+    assert len(statements) <= 4  # with the session and the signed-in user
+
+
+def test_profile_of_a_user_without_profile_or_health_rows(api: Any) -> None:
+    staff = make_staff(role=Role.NURSE)
+    body = signed_in(api, staff).get("/api/profile/").json()
+    assert body["roles"] == ["nurse"]
+    assert body["date_of_birth"] is None
+    assert body["phone"] == ""
+    assert body["address"] == {
+        "line1": "",
+        "line2": "",
+        "city": "",
+        "region": "",
+        "postal_code": "",
+        "country": "",
+    }
+    assert body["emergency_contact"] is None
+    assert body["allergies"] == body["conditions"] == body["medications"] == []
+    read = AuditEvent.objects.get(action="profile.read", patient=staff)
+    assert read.detail == {"sections": ["personal"]}
+
+
+def test_profile_read_fetches_every_role_of_the_user(db: None) -> None:
+    # a doctor at two centers who is also a patient: one row per role from the joined read
+    doctor = make_doctor()
+    RoleAssignment.objects.create(user=doctor, role=Role.PATIENT)
+    RoleAssignment.objects.create(user=doctor, role=Role.NURSE, center=make_center())
+    fresh = User.objects.get(pk=doctor.pk)  # no roles cached yet
+    profile = read_profile(actor=fresh, access=PatientAccess(fresh, False))
+    assert profile["roles"] == ["doctor", "nurse", "patient"]
+    expected = sorted(doctor.role_assignments.values_list("role", "center_id"), key=str)
+    assert sorted(role_pairs(fresh), key=str) == expected
+    assert all(center is None or isinstance(center, UUID) for _, center in role_pairs(fresh))
+
+
+def test_profile_output_renders_as_the_serializer_does() -> None:
+    # the shared output serializer gives exactly what a new ProfileOutput(...).data gives,
+    # down to dropped unknown keys, defaults and nulls
+    profiles: list[dict[str, Any]] = [
+        {
+            "id": uuid4(),
+            "email": "a@example.test",
+            "first_name": "Ana",
+            "last_name": "Lima",
+            "roles": ["patient", "doctor"],
+            "is_dependent": False,
+            "date_of_birth": "1990-02-03",
+            "phone": "+351 911 222 333",
+            "address": {"line1": "Rua 1", "city": "Porto", "unknown": "dropped"},
+            "emergency_contact": {"name": "Rui", "phone": "+351 933 444 555"},
+            **{name: HEALTH[name] for name in ("allergies", "conditions", "medications")},
+        },
+        {
+            "id": uuid4(),
+            "email": None,
+            "first_name": "Leo",
+            "last_name": "",
+            "roles": [],
+            "is_dependent": True,
+            "date_of_birth": None,
+            "phone": "",
+            "address": {},
+            "emergency_contact": None,
+            "allergies": [{"substance": "Latex", "severity": "mild", "extra": 1}],
+            "conditions": [],
+            "medications": [{"name": "Ibuprofen"}],
+        },
+    ]
+    for profile in profiles:
+        expected = ProfileOutput(profile).data
+        assert rendered(ProfileOutput, profile) == expected
+        assert json.dumps(rendered(ProfileOutput, profile)) == json.dumps(expected)
