@@ -58,7 +58,8 @@ def _insert(event: AuditEvent) -> None:
     transaction, marked for rollback on error as save does) with the INSERT statement compiled
     by the ORM once per process and database instead of on every audit event: every PHI read
     writes one, so it is on the hot path of reads. Used only while no pre_save/post_save
-    receiver listens to AuditEvent (save would send them)."""
+    receiver listens to AuditEvent (save would send them). Save's check for unsaved related
+    objects cannot fire here: every related object is a User, whose UUID is set on creation."""
     using = router.db_for_write(AuditEvent, instance=event)
     connection = connections[using]
     fields = _insert_fields()
