@@ -5,13 +5,11 @@ import type {
   CardState,
   ChatMessage,
   ConsultMode,
-  ParticipantRole,
   SlotMode,
 } from '../../../api/types';
 import { Badge, Button, ConfirmDialog } from '../../../components';
 import type { BadgeTone } from '../../../components/Badge';
 import { formatClock, formatSlotTime, zoneLabel } from '../../../lib/zones';
-import type { OutboxEntry } from '../../../realtime/chatSocket';
 import { MODE_LABEL, STATUS } from '../../booking/status';
 import { useChatSocket } from '../context';
 import { messageTime } from '../format';
@@ -25,6 +23,9 @@ import { PharmacySendCard } from './PharmacySendCard';
 import { PrescriptionCard } from './PrescriptionCard';
 import { RefillRequestCard } from './RefillRequestCard';
 import { SlotPickerDialog } from './SlotPickerDialog';
+import type { CardContext, CardProps } from './types';
+
+export type { CardContext, CardProps } from './types';
 
 // ------------------------------------------------------------------ payload readers
 
@@ -76,23 +77,6 @@ const APPOINTMENT_ACTIONS = new Set([
 export function appointmentOf(message: ChatMessage): string | null {
   if (message.kind !== 'action' || !APPOINTMENT_ACTIONS.has(message.action ?? '')) return null;
   return text(message.payload ?? {}, 'appointment');
-}
-
-export interface CardContext {
-  conversationId: string;
-  role: ParticipantRole;
-  zone: string;
-  /** "Dr Lee · 14:05" */
-  senderName: string;
-  /** The conversation's patient (the user id prescriptions and pharmacies are asked for). */
-  patientId: string;
-  patientName: string;
-  /** This card is the newest one about its appointment (only that one offers changes). */
-  latestForAppointment: boolean;
-  pending: readonly OutboxEntry[];
-  onOfferTimes: (requestId: string) => void;
-  /** The list's clock (it ticks), for "is this appointment still ahead". */
-  now: number;
 }
 
 /** A structured card in the conversation, drawn by its action with its state and buttons. */
@@ -171,12 +155,6 @@ function RequestCard({ message, context, by }: CardProps) {
       {message.state === 'completed' && <p className="muted small">Times were offered below.</p>}
     </CardFrame>
   );
-}
-
-export interface CardProps {
-  message: ChatMessage;
-  context: CardContext;
-  by: string;
 }
 
 // ------------------------------------------------------------------ offer_slots

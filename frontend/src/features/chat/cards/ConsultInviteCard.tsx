@@ -3,7 +3,7 @@ import { Badge, ButtonLink } from '../../../components';
 import { formatClock, formatSlotTime } from '../../../lib/zones';
 import { consultPath, inviteTitle, OPENS_MINUTES_BEFORE } from '../../consult/format';
 import { PATIENT_SIDE } from '../receipts';
-import type { CardProps } from './ActionCard';
+import type { CardProps } from './types';
 import { CardFrame } from './CardFrame';
 
 function text(payload: Record<string, unknown>, key: string): string | null {

@@ -2,7 +2,7 @@ import { Badge, ButtonLink } from '../../../components';
 import { formatClock, formatSlotTime } from '../../../lib/zones';
 import { summaryTitle } from '../../consult/format';
 import { prescribePath } from '../../prescriptions/format';
-import type { CardProps } from './ActionCard';
+import type { CardProps } from './types';
 import { CardFrame } from './CardFrame';
 
 function text(payload: Record<string, unknown>, key: string): string | null {

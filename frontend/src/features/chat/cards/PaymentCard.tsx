@@ -11,7 +11,7 @@ import {
 } from '../../payments/format';
 import { MessageText } from '../MessageItem';
 import { PATIENT_SIDE } from '../receipts';
-import type { CardProps } from './ActionCard';
+import type { CardProps } from './types';
 import { CardFrame } from './CardFrame';
 
 function text(payload: Record<string, unknown>, key: string): string | null {

@@ -4,7 +4,7 @@ import { sendCardStatus } from '../../prescriptions/format';
 import { SendStatusBadge } from '../../prescriptions/PrescriptionParts';
 import { useChatSocket } from '../context';
 import { PATIENT_SIDE } from '../receipts';
-import type { CardProps } from './ActionCard';
+import type { CardProps } from './types';
 import { CardFrame } from './CardFrame';
 import { isPendingAction, prescriptionLink } from './PrescriptionCard';
 

@@ -8,7 +8,7 @@ import { SendToPharmacyDialog } from '../../prescriptions/SendToPharmacyDialog';
 import { useChatSocket } from '../context';
 import { MessageText } from '../MessageItem';
 import { PATIENT_SIDE } from '../receipts';
-import type { CardProps } from './ActionCard';
+import type { CardProps } from './types';
 import { CardFrame } from './CardFrame';
 import '../../prescriptions/prescriptions.css';
 

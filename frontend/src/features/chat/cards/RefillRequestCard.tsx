@@ -8,7 +8,7 @@ import { RefillStatusBadge } from '../../prescriptions/PrescriptionParts';
 import { isReauthError, ReauthDialog } from '../../prescriptions/ReauthDialog';
 import { ReasonDialog } from '../../prescriptions/ReasonDialog';
 import { MessageText } from '../MessageItem';
-import type { CardProps } from './ActionCard';
+import type { CardProps } from './types';
 import { CardFrame } from './CardFrame';
 import { prescriptionLink } from './PrescriptionCard';
 
