@@ -71,6 +71,7 @@ SOAK_WARMUP_S = 60.0  # --soak's default warm-up point (bench/README.md says why
 SOAK_MIN_WINDOW_S = 600.0  # the soak target is judged on 10 minutes after the warm-up
 SOAK_MAX_GROWTH_PCT = 10.0  # issue 6: RSS grows by at most 10 % in the soak
 SERVE_ARENA_MAX = "2"  # what bin/serve exports for daphne unless MALLOC_ARENA_MAX is set
+SERVE_MMAP_THRESHOLD = "131072"  # and MALLOC_MMAP_THRESHOLD_, likewise
 MIB = 1024 * 1024
 
 
@@ -243,7 +244,8 @@ def serve_main(args: argparse.Namespace) -> None:
 
 def media_environment(args: argparse.Namespace) -> dict[str, str]:
     """The media process's environment: MALLOC_ARENA_MAX as bin/serve sets it for daphne
-    (the environment's, else 2), unless --malloc-arena-max says otherwise (0: unset)."""
+    (the environment's, else 2), unless --malloc-arena-max says otherwise (0: unset), and
+    MALLOC_MMAP_THRESHOLD_ as bin/serve sets it (the environment's, else 131072)."""
     env = dict(os.environ)
     if args.malloc_arena_max is not None:
         env.pop("MALLOC_ARENA_MAX", None)
@@ -251,6 +253,7 @@ def media_environment(args: argparse.Namespace) -> dict[str, str]:
             env["MALLOC_ARENA_MAX"] = str(args.malloc_arena_max)
     elif not env.get("MALLOC_ARENA_MAX"):
         env["MALLOC_ARENA_MAX"] = SERVE_ARENA_MAX
+    env.setdefault("MALLOC_MMAP_THRESHOLD_", SERVE_MMAP_THRESHOLD)
     return env
 
 
