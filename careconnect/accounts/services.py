@@ -20,7 +20,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -197,21 +197,6 @@ def _write_personal(user: User, changes: dict[str, Any]) -> None:
 
 _PROFILE_COLUMNS = ["profile__sealed", "health_record__sealed"]
 _ROLE_COLUMNS = ["role_assignments__role", "role_assignments__center_id"]
-_profile_rows_sql: dict[tuple[str, bool], str] = {}
-
-
-def _profile_rows_query(using: str, with_roles: bool) -> str:
-    """The SQL of the profile read, compiled by the ORM once per process and database: building
-    and compiling this three-join query costs ~10x running it, and only the id changes."""
-    sql = _profile_rows_sql.get((using, with_roles))
-    if sql is None:
-        columns = _PROFILE_COLUMNS + (_ROLE_COLUMNS if with_roles else [])
-        query = User.objects.filter(pk=uuid.UUID(int=0)).values_list(*columns).query
-        sql, params = query.get_compiler(using=using).as_sql()
-        if len(params) != 1:  # pragma: no cover - the id is the only parameter
-            raise RuntimeError(f"unexpected parameters in the profile query: {params!r}")
-        _profile_rows_sql[(using, with_roles)] = sql
-    return sql
 
 
 def _load_profile_rows(patient: User) -> tuple[Any, Any]:
@@ -219,17 +204,10 @@ def _load_profile_rows(patient: User) -> tuple[Any, Any]:
     row is missing), in one query; the patient's roles come along in the same query when they
     are not known yet (one row per role assignment, at least one row)."""
     with_roles = not has_role_pairs(patient)
-    using = router.db_for_read(User)
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _profile_rows_query(using, with_roles),
-            [User._meta.pk.get_db_prep_value(patient.pk, connection)],
-        )
-        rows = cursor.fetchall()
+    columns = _PROFILE_COLUMNS + (_ROLE_COLUMNS if with_roles else [])
+    rows = list(User.objects.filter(pk=patient.pk).values_list(*columns))
     if with_roles:
-        center = RoleAssignment._meta.get_field("center").target_field
-        pairs = [(row[2], center.to_python(row[3])) for row in rows if row[2] is not None]
+        pairs = [(row[2], row[3]) for row in rows if row[2] is not None]
         remember_role_pairs(patient, pairs)
     if not rows:
         return None, None
