@@ -41,11 +41,24 @@ function asList(role: Role | Role[]): Role[] {
   return Array.isArray(role) ? role : [role];
 }
 
-const ROLE_PAGE_TEXT: Partial<Record<Role, string>> = {
-  patient: 'This page is for patient accounts.',
-  doctor: 'This page is for doctors.',
-  center_admin: 'This page is for center administrators.',
+const ROLE_NAMES: Record<Role, string> = {
+  patient: 'patients (and their family members)',
+  doctor: 'doctors',
+  nurse: 'nurses',
+  center_admin: 'center administrators',
+  platform_admin: 'platform administrators',
 };
+
+/** "This page is for patients (and their family members) and doctors." */
+export function rolePageText(roles: readonly Role[]): string {
+  const names = roles.map((r) => ROLE_NAMES[r]);
+  if (names.length === 0) return 'Your account cannot use this page.';
+  const list =
+    names.length === 1
+      ? names[0]
+      : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `This page is for ${list}.`;
+}
 
 /**
  * A page only some roles can use (any one of `role`); others see an explanation rather than a
@@ -55,11 +68,9 @@ export function RequireRole({ role, children }: { role: Role | Role[]; children:
   const { data: me } = useMe();
   const roles = asList(role);
   if (roles.some((r) => hasRole(me, r))) return <>{children}</>;
-  const text =
-    roles.length === 1 && roles[0] ? ROLE_PAGE_TEXT[roles[0]] : 'This page is for clinic staff.';
   return (
     <Page title="Not available" heading="This page isn't available to you">
-      <p>{text ?? 'Your account cannot use this page.'}</p>
+      <p>{rolePageText(roles)}</p>
       <ButtonLink to="/">Go to home</ButtonLink>
     </Page>
   );
