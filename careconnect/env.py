@@ -77,11 +77,16 @@ def require_env(*names: str) -> None:
         )
 
 
+# Django's SQLite backend with a per-process connection pool (careconnect/sqlite/base.py).
+SQLITE_ENGINE = "careconnect.sqlite"
+SQLITE_ENGINES = {SQLITE_ENGINE, "django.db.backends.sqlite3"}
+
+
 def database_from_url(url: str) -> dict[str, Any]:
     """Turn postgres://user:pass@host:port/name?opt=v (or sqlite:///path) into DATABASES['default']."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parsed.path) or ":memory:"}
+        return {"ENGINE": SQLITE_ENGINE, "NAME": unquote(parsed.path) or ":memory:"}
     if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured(f"DATABASE_URL scheme {parsed.scheme!r} is not supported")
     options: dict[str, Any] = dict(parse_qsl(parsed.query))
@@ -105,14 +110,16 @@ def database_from_url(url: str) -> dict[str, Any]:
 def sqlite_wal(var_dir: Path) -> dict[str, Any]:
     var_dir.mkdir(parents=True, exist_ok=True)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": SQLITE_ENGINE,
         "NAME": str(var_dir / "careconnect.sqlite3"),
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        "CONN_MAX_AGE": 0,  # under ASGI each request runs in its own thread context
+        # Under ASGI each request runs in its own thread context: connections cannot persist
+        # per thread, so SQLITE_ENGINE pools them per process instead.
+        "CONN_MAX_AGE": 0,
     }
 
 
@@ -152,7 +159,7 @@ def hold_sqlite_wal_open() -> None:
     from django.conf import settings
 
     database = settings.DATABASES["default"]
-    if _wal_keeper or not database["ENGINE"].endswith("sqlite3"):
+    if _wal_keeper or database["ENGINE"] not in SQLITE_ENGINES:
         return
     keeper = sqlite3.connect(str(database["NAME"]), check_same_thread=False)
     keeper.execute("PRAGMA journal_mode=WAL").fetchall()

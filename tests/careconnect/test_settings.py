@@ -61,7 +61,7 @@ def test_production_refuses_demo_data(tmp_path: Path) -> None:
     ("url", "engine"),
     [
         ("postgres://u:p%40ss@db:5433/cc?sslmode=require", "postgresql"),
-        ("sqlite:///tmp/x.db", "sqlite3"),
+        ("sqlite:///tmp/x.db", "careconnect.sqlite"),
     ],
 )
 def test_database_url_parsing(url: str, engine: str) -> None:

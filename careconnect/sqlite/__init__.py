@@ -1,0 +1,1 @@
+"""SQLite with a per-process pool of connections: `ENGINE = "careconnect.sqlite"`."""
