@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP to Django, websockets behind the Origin check and session auth."""
+"""ASGI entry point: HTTP to Django, websockets behind the Origin check and session auth
+(careconnect.accounts.websocket: the session cookie's user, nothing else kept per socket)."""
 
 import os
 
@@ -15,13 +16,13 @@ if os.environ.get("CARECONNECT_WAL_KEEPER", "1") == "1":
 import logging  # noqa: E402
 from typing import Any  # noqa: E402
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import (  # noqa: E402
     AllowedHostsOriginValidator,
     OriginValidator,
 )
 
+from careconnect.accounts.websocket import SessionUserMiddleware  # noqa: E402
 from careconnect.routing import websocket_urlpatterns  # noqa: E402
 
 logger = logging.getLogger("careconnect.websocket")
@@ -46,6 +47,6 @@ def _origin_checked(app: Any) -> LoggedOriginValidator:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": _origin_checked(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": _origin_checked(SessionUserMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
