@@ -119,7 +119,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--idle-sockets", type=int, default=5000, help="idle sockets on one process (5000; 0: skip)"
     )
-    parser.add_argument("--rounds", type=int, default=1, help="relay/chat rounds, interleaved")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="relay/chat rounds, interleaved (0: only idle)"
+    )
     parser.add_argument(
         "--sweep",
         default="",
@@ -171,8 +173,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("need 0 < rate <= 3000, 0 < duration <= 600, warmup >= 0")
     if not 1 <= args.web_processes <= 16 or not 1 <= args.client_processes <= 16:
         parser.error("need 1..16 web and client processes")
-    if not 0 <= args.idle_sockets <= 20_000 or not 1 <= args.rounds <= 10:
-        parser.error("need 0 <= idle-sockets <= 20000 and 1 <= rounds <= 10")
+    if not 0 <= args.idle_sockets <= 20_000 or not 0 <= args.rounds <= 10:
+        parser.error("need 0 <= idle-sockets <= 20000 and 0 <= rounds <= 10")
+    if args.rounds == 0 and not args.idle_sockets:
+        parser.error("--rounds 0 measures only the idle sockets: --idle-sockets must be > 0")
     return args
 
 
