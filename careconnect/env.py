@@ -86,7 +86,11 @@ def database_from_url(url: str) -> dict[str, Any]:
     """Turn postgres://user:pass@host:port/name?opt=v (or sqlite:///path) into DATABASES['default']."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        return {"ENGINE": SQLITE_ENGINE, "NAME": unquote(parsed.path) or ":memory:"}
+        return {
+            "ENGINE": SQLITE_ENGINE,
+            "NAME": unquote(parsed.path) or ":memory:",
+            "OPTIONS": {"pool": env_int("DATABASE_POOL_MAX", default=8)},
+        }
     if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured(f"DATABASE_URL scheme {parsed.scheme!r} is not supported")
     options: dict[str, Any] = dict(parse_qsl(parsed.query))
@@ -116,6 +120,7 @@ def sqlite_wal(var_dir: Path) -> dict[str, Any]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "pool": env_int("DATABASE_POOL_MAX", default=8),  # idle connections kept per process
         },
         # Under ASGI each request runs in its own thread context: connections cannot persist
         # per thread, so SQLITE_ENGINE pools them per process instead.

@@ -55,9 +55,14 @@ def _count(connections: ConnectionHandler, table: str) -> int:
         return int(cursor.fetchone()[0])
 
 
-def test_the_embedded_default_and_sqlite_urls_use_the_pooled_engine(tmp_path: Path) -> None:
+def test_the_embedded_default_and_sqlite_urls_use_the_pooled_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert sqlite_wal(tmp_path)["ENGINE"] == SQLITE_ENGINE
     assert database_from_url(f"sqlite:///{tmp_path}/x.db")["ENGINE"] == SQLITE_ENGINE
+    monkeypatch.setenv("DATABASE_POOL_MAX", "3")
+    assert sqlite_wal(tmp_path)["OPTIONS"]["pool"] == 3
+    assert database_from_url(f"sqlite:///{tmp_path}/x.db")["OPTIONS"]["pool"] == 3
 
 
 def test_a_closed_connection_is_reused_by_the_next_open(handler: ConnectionHandler) -> None:
