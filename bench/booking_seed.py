@@ -160,11 +160,11 @@ def _model_rows(model: Any, objects: Sequence[Any]) -> tuple[list[str], list[lis
 def seed_contention(args: argparse.Namespace) -> dict[str, Any]:
     """One doctor, a published rule, a fresh slot per round, patients with tokens."""
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from booking import selectors, services
     from booking.models import Mode, SlotMode
-    from careconnect.accounts.models import MedicalCenter
+    from careconnect.accounts.models import ApiToken, MedicalCenter
+    from careconnect.accounts.tokens import new_api_token
 
     rng = random.Random(args.seed)
     center = MedicalCenter.objects.create(
@@ -202,12 +202,14 @@ def seed_contention(args: argparse.Namespace) -> dict[str, Any]:
     if len(slots) < args.rounds:
         raise SystemExit(f"only {len(slots)} free slots for {args.rounds} rounds")
     patients = _patients("contender", args.patients, rng)
-    tokens = [Token(user=u, key=Token.generate_key()) for u in patients]
-    Token.objects.bulk_create(tokens)
+    issued = [new_api_token() for _ in patients]  # (token, digest): only digests are stored
+    ApiToken.objects.bulk_create(
+        ApiToken(user=u, digest=digest) for u, (_, digest) in zip(patients, issued, strict=True)
+    )
     return {
         "doctor": str(doctor.id),
         "slots": [str(s) for s in slots],
-        "tokens": [t.key for t in tokens],
+        "tokens": [token for token, _ in issued],
     }
 
 

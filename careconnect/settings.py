@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Unused: API tokens are careconnect.accounts.ApiToken (stored hashed). It stays installed
+    # because accounts' migration 0005 reads its table to hash the old plaintext tokens; its
+    # admin page is unregistered in careconnect/accounts/admin.py.
     "rest_framework.authtoken",
     "drf_spectacular",
     "channels",
@@ -312,7 +315,7 @@ THROTTLE_RATES = {
 REST_FRAMEWORK: dict[str, Any] = {
     # Token first so an unauthenticated request answers 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "careconnect.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["careconnect.accounts.permissions.IsSignedIn"],

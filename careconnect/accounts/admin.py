@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from rest_framework.authtoken.models import TokenProxy
 
 from careconnect.accounts.access import PatientAccess
 from careconnect.accounts.models import (
+    ApiToken,
     CareGrant,
     CareRelationship,
     DoctorProfile,
@@ -24,6 +28,10 @@ from careconnect.accounts.models import (
 )
 
 HEALTH_PERMISSION = "records.view_health_data"
+
+# DRF's plaintext tokens are unused (the app stays installed for a migration): no empty page.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
 
 
 class RoleInline(admin.TabularInline[RoleAssignment, User]):
@@ -141,3 +149,40 @@ class StaffInvitationAdmin(admin.ModelAdmin[StaffInvitation]):
     list_display = ("email", "center", "role", "status", "created_at")
     list_filter = ("status", "role")
     exclude = ("token_hash",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    """API tokens, read-only and without their digest; deleting one revokes it (audited).
+    Tokens are only issued by POST /api/auth/token/, the one place that shows them."""
+
+    list_display = ("id", "user", "user_email", "created_at", "last_used_at")
+    list_select_related = ("user",)
+    search_fields = ("user__email",)
+    ordering = ("-created_at",)
+    fields = ("user", "created_at", "last_used_at")
+    readonly_fields = ("user", "created_at", "last_used_at")
+
+    @admin.display(description="Email", ordering="user__email")
+    def user_email(self, obj: ApiToken) -> str:
+        return obj.user.email or ""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: ApiToken) -> None:
+        self._revoke(request, [obj.id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        self._revoke(request, list(queryset.values_list("id", flat=True)))
+
+    def _revoke(self, request: HttpRequest, token_ids: list[UUID]) -> None:
+        from careconnect.accounts.services import revoke_api_tokens
+
+        actor = request.user
+        if not isinstance(actor, User):  # the admin only lets signed-in staff this far
+            raise PermissionError("not signed in")
+        revoke_api_tokens(actor=actor, token_ids=token_ids)

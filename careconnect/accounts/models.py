@@ -350,3 +350,20 @@ class BackupCode(models.Model):
 
     def __str__(self) -> str:
         return f"Backup code of {self.user_id}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for a non-browser client (`Authorization: Token …`). Only the SHA-256
+    digest of the token is stored; the token itself is shown once, when it is issued. Deleting
+    the row revokes it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # A default, not auto_now_add: the migration of the old plaintext tokens keeps their time.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Written at most once a minute per token (services.record_api_token_use).
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return f"API token {self.id} of {self.user_id}"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from careconnect.accounts.access import role_pairs, staff_center_id, user_roles
 from careconnect.accounts.models import (
+    ApiToken,
     CareGrant,
     DoctorProfile,
     MedicalCenter,
@@ -19,6 +20,7 @@ from careconnect.accounts.models import (
     StaffInvitation,
     User,
 )
+from careconnect.accounts.tokens import hash_token
 from careconnect.errors import NotFoundError
 
 
@@ -44,6 +46,14 @@ def me_payload(user: User) -> dict[str, Any]:
         "center": staff_center_id(user),
         "doctor": doctor_id,
     }
+
+
+def find_api_token(*, token: str) -> ApiToken | None:
+    """The API token a client presented, looked up by its digest (with its user), or None."""
+    try:
+        return ApiToken.objects.select_related("user").get(digest=hash_token(token))
+    except ApiToken.DoesNotExist:
+        return None
 
 
 def list_grants_given(*, patient: User) -> QuerySet[CareGrant]:

@@ -7,7 +7,8 @@ import hashlib
 import io
 import secrets
 import uuid
-from datetime import date, datetime
+from collections.abc import Collection
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from careconnect.accounts.access import (
     PatientAccess,
@@ -35,6 +36,7 @@ from careconnect.accounts.keys import ensure_data_key
 from careconnect.accounts.models import (
     ALL_SCOPES,
     STAFF_ROLES,
+    ApiToken,
     BackupCode,
     CareGrant,
     DoctorProfile,
@@ -51,6 +53,7 @@ from careconnect.accounts.tokens import (
     hash_token,
     make_confirmation_token,
     make_password_reset_token,
+    new_api_token,
     new_secret_token,
     read_confirmation_token,
     read_password_reset_token,
@@ -454,6 +457,64 @@ def _security_alert(user: User, *, event: str, title: str, body: str) -> None:
         )
 
 
+# ---------------------------------------------------------------- API tokens
+
+API_TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+@transaction.atomic
+def obtain_api_token(
+    *, request: HttpRequest | None, email: str, password: str, otp: str | None
+) -> str:
+    """POST /api/auth/token/: sign in as the login does (audited, with the security alert),
+    then issue a new token. The token is returned once and never stored."""
+    user = authenticate_user(request=request, email=email, password=password, otp=otp)
+    return issue_api_token(user=user)
+
+
+@transaction.atomic
+def issue_api_token(*, user: User) -> str:
+    """A new API token for `user` (each call makes another; the others keep working)."""
+    token, digest = new_api_token()
+    api_token = ApiToken.objects.create(user=user, digest=digest)
+    record(
+        actor=user,
+        action="account.issue_api_token",
+        object_type="accounts.apitoken",
+        object_id=api_token.id,
+    )
+    return token
+
+
+def record_api_token_use(*, api_token: ApiToken) -> None:
+    """Note that a request came with `api_token`, at most once per API_TOKEN_USE_RESOLUTION:
+    token requests do not each pay a write. The guard is in the UPDATE itself, so concurrent
+    requests write once between them (one statement: its own transaction)."""
+    now = timezone.now()
+    last = api_token.last_used_at
+    if last is not None and now - last < API_TOKEN_USE_RESOLUTION:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - API_TOKEN_USE_RESOLUTION)
+    ApiToken.objects.filter(stale, pk=api_token.pk).update(last_used_at=now)
+    api_token.last_used_at = now
+
+
+@transaction.atomic
+def revoke_api_tokens(*, actor: User, token_ids: Collection[UUID]) -> int:
+    """Delete API tokens (from the admin); each revocation is audited. Returns how many."""
+    revoked = list(ApiToken.objects.filter(id__in=token_ids).values_list("id", "user_id"))
+    for token_id, user_id in revoked:
+        record(
+            actor=actor,
+            action="account.revoke_api_token",
+            object_type="accounts.apitoken",
+            object_id=token_id,
+            detail={"user": str(user_id)},
+        )
+    ApiToken.objects.filter(id__in=[token_id for token_id, _ in revoked]).delete()
+    return len(revoked)
+
+
 # ---------------------------------------------------------------- two-factor (TOTP)
 
 
@@ -625,7 +686,7 @@ def reset_password(*, token: str, password: str) -> User:
     _validate_new_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])  # changes the session hash: other sessions end
-    Token.objects.filter(user=user).delete()  # and API tokens issued before the reset die too
+    ApiToken.objects.filter(user=user).delete()  # and API tokens issued before the reset die too
     record(
         actor=user, action="account.password_reset", object_type="accounts.user", object_id=user.id
     )

@@ -1,4 +1,5 @@
-"""Signed single-purpose tokens for emailed links. No PHI and no email address in a token."""
+"""Signed single-purpose tokens for emailed links (no PHI and no email address in a token), and
+the random secrets of API tokens, of which only a digest is stored."""
 
 from __future__ import annotations
 
@@ -49,6 +50,17 @@ def read_password_reset_token(token: str) -> User:
     if not value or not default_token_generator.check_token(user, value):
         raise InvalidTokenError()
     return user
+
+
+API_TOKEN_PREFIX = "cc_"  # noqa: S105 (a public marker, not a secret)
+
+
+def new_api_token() -> tuple[str, str]:
+    """(API token, shown to the client once; sha256 hex to store). The prefix lets people and
+    secret scanners recognise a leaked token. 32 random bytes leave nothing to guess, so a fast
+    unsalted hash is enough (a slow password hash would cost every request)."""
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_token(token)
 
 
 def new_secret_token() -> tuple[str, str]:
