@@ -19,7 +19,12 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from careconnect.accounts.models import User
-from careconnect.errors import ApplicationError, NotAuthenticatedError, error_body
+from careconnect.errors import (
+    ApplicationError,
+    NotAuthenticatedError,
+    ThrottledError,
+    error_body,
+)
 
 _STATUS_CODES = {
     400: "invalid",
@@ -45,7 +50,10 @@ def _flatten(detail: Any) -> Any:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ThrottledError) else None
+        return Response(
+            error_body(exc.code, exc.message, exc.fields), status=exc.status, headers=headers
+        )
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body("too_large", "The request body is too large."), status=413)
     if isinstance(exc, Http404):

@@ -59,6 +59,18 @@ class TooLargeError(ApplicationError):
     default_message = "The request is too large."
 
 
+class ThrottledError(ApplicationError):
+    """Too many attempts; `retry_after` seconds go out as the Retry-After header."""
+
+    code = "throttled"
+    status = 429
+    default_message = "Too many attempts. Try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int, **fields: Any) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, **fields)
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 

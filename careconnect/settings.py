@@ -297,6 +297,10 @@ STRIPE_API_VERSION = "2026-10-28.endive"  # pinned: upgrade deliberately, with t
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", default=10)
 # Prescriptions sent to a pharmacy's FHIR endpoint: how long to wait for its answer.
 PHARMACY_TIMEOUT_SECONDS = env_int("PHARMACY_TIMEOUT_SECONDS", default=10)
+# Re-authentication before signing (prescriptions): after this many wrong passwords or codes
+# in a row, signing is refused (429) until REAUTH_LOCKOUT_SECONDS after the first of them.
+REAUTH_MAX_FAILURES = env_int("REAUTH_MAX_FAILURES", default=5)
+REAUTH_LOCKOUT_SECONDS = env_int("REAUTH_LOCKOUT_SECONDS", default=15 * 60)
 PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "dev"
 
 # Throttles: per client IP (and per email for login). Rates are settable for load tests.

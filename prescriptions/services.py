@@ -12,7 +12,9 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -30,6 +32,7 @@ from careconnect.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
+    ThrottledError,
 )
 from careconnect.notifications.models import Kind
 from careconnect.notifications.services import app_link, notify
@@ -163,25 +166,42 @@ def _doctor_profile(actor: User) -> DoctorProfile:
 
 
 def reauthenticate(*, user: User, password: str = "", otp: str = "") -> None:
-    """Signing asks again for the password or a current second factor (TOTP or backup code)."""
-    if otp:
-        if not user.mfa_enabled:
-            raise ReauthFailedError("Two-factor authentication is not on: use your password.")
-        try:
-            verify_second_factor(user=user, otp=otp)
-        except ApplicationError as exc:
-            raise ReauthFailedError() from exc
-    elif password:
-        if not user.check_password(password):
-            record(
-                actor=user,
-                action="account.reauth_failed",
-                object_type="accounts.user",
-                object_id=user.id,
-            )
-            raise ReauthFailedError()
-    else:
+    """Signing asks again for the password or a current second factor (TOTP or backup code).
+    Wrong answers are counted per user (in the cache, so a rolled-back signing still counts):
+    after REAUTH_MAX_FAILURES of them, re-authentication is refused until the lockout ends,
+    so a session left open cannot be used to guess the password."""
+    if not otp and not password:
         raise ReauthRequiredError()
+    count_key, until_key = _reauth_keys(user)
+    now = timezone.now().timestamp()
+    if int(cache.get(count_key) or 0) >= settings.REAUTH_MAX_FAILURES:
+        until = float(cache.get(until_key) or now + settings.REAUTH_LOCKOUT_SECONDS)
+        minutes = max(1, round((until - now) / 60))
+        raise ThrottledError(
+            f"Too many wrong passwords or codes. Try again in {minutes} minute"
+            f"{'' if minutes == 1 else 's'}.",
+            retry_after=int(until - now),
+        )
+    try:
+        if otp:
+            if not user.mfa_enabled:
+                raise ReauthFailedError("Two-factor authentication is not on: use your password.")
+            try:
+                verify_second_factor(user=user, otp=otp)
+            except ApplicationError as exc:
+                raise ReauthFailedError() from exc
+        elif not user.check_password(password):
+            raise ReauthFailedError()
+    except ReauthFailedError:
+        _count_reauth_failure(count_key, until_key, now)
+        record(
+            actor=user,
+            action="account.reauth_failed",
+            object_type="accounts.user",
+            object_id=user.id,
+        )
+        raise
+    cache.delete_many([count_key, until_key])
     record(
         actor=user,
         action="account.reauth",
@@ -189,6 +209,21 @@ def reauthenticate(*, user: User, password: str = "", otp: str = "") -> None:
         object_id=user.id,
         detail={"method": "otp" if otp else "password"},
     )
+
+
+def _reauth_keys(user: User) -> tuple[str, str]:
+    return f"reauth-failures:{user.id}", f"reauth-window:{user.id}"
+
+
+def _count_reauth_failure(count_key: str, until_key: str, now: float) -> None:
+    """One more wrong answer; the window starts at the first one (atomic on Redis)."""
+    window = settings.REAUTH_LOCKOUT_SECONDS
+    cache.add(until_key, now + window, timeout=window)
+    cache.add(count_key, 0, timeout=window)
+    try:
+        cache.incr(count_key)
+    except ValueError:  # expired between add and incr: this failure opens a new window
+        cache.set(count_key, 1, timeout=window)
 
 
 def prescribing_appointment(

@@ -4,6 +4,7 @@ bad input refused with nothing written."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from careconnect.accounts.models import Role
 from careconnect.audit.models import AuditEvent
 from chat.models import CardState, Message
 from prescriptions.models import Prescription, RefillRequest
+from prescriptions.services import ReauthFailedError, reauthenticate
 from tests.chat.conftest import make_grant
 from tests.conftest import Api, signed_in
 from tests.factories import PASSWORD, make_doctor, make_patient, make_staff
@@ -97,6 +99,47 @@ def test_signing_asks_for_the_password_or_a_code_again(api: Api, visit: Visit) -
     # an authentication code only works for someone who turned two-factor on
     otp = _prescribe(api, visit, password="", otp="123456")
     assert (otp.status_code, otp.json()["error"]["code"]) == (403, "reauth_failed")
+
+
+def test_wrong_passwords_lock_re_authentication_for_a_while(
+    api: Api, visit: Visit, settings: Any
+) -> None:
+    # given: a doctor's session, and a limit of 3 wrong answers per 15 minutes
+    settings.REAUTH_MAX_FAILURES = 3
+    settings.REAUTH_LOCKOUT_SECONDS = 900
+    signed_in(api, visit.doctor)
+    # when: three wrong passwords (a code counts too), then the right one
+    wrong = [_prescribe(api, visit, password=f"guess-{n}") for n in range(2)]
+    wrong.append(_prescribe(api, visit, password="", otp="123456"))
+    locked = _prescribe(api, visit)
+    # then: the wrong ones are refused as such, and the right one too while locked
+    assert [r.json()["error"]["code"] for r in wrong] == ["reauth_failed"] * 3
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "throttled"
+    assert "15 minutes" in locked.json()["error"]["message"]
+    assert 0 < int(locked["Retry-After"]) <= 900
+    assert not Prescription.objects.exists()
+
+
+def test_the_lockout_ends_on_its_own(api: Api, visit: Visit, settings: Any) -> None:
+    settings.REAUTH_MAX_FAILURES = 1
+    settings.REAUTH_LOCKOUT_SECONDS = 1
+    signed_in(api, visit.doctor)
+    assert _prescribe(api, visit, password="guess").status_code == 403
+    assert _prescribe(api, visit).status_code == 429
+    time.sleep(1.2)  # real time: the counters expire in the cache itself (Redis or local)
+    assert _prescribe(api, visit).status_code == 201
+
+
+def test_a_right_password_resets_the_count_of_wrong_ones(visit: Visit, settings: Any) -> None:
+    settings.REAUTH_MAX_FAILURES = 2
+    doctor = visit.doctor
+    with pytest.raises(ReauthFailedError):
+        reauthenticate(user=doctor, password="guess")
+    reauthenticate(user=doctor, password=PASSWORD)
+    with pytest.raises(ReauthFailedError):
+        reauthenticate(user=doctor, password="guess")
+    reauthenticate(user=doctor, password=PASSWORD)  # one wrong answer since: not locked
 
 
 def test_prescribing_is_allowed_up_to_seven_days_after_a_completed_visit(api: Api) -> None:

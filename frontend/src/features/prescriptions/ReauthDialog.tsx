@@ -4,9 +4,16 @@ import { Button, Dialog, ErrorAlert, TextInput } from '../../components';
 import { reauthPayload, type ReauthMode } from './format';
 import type { Reauth } from './types';
 
-/** The server refused the password or code (the dialog shows it next to the field). */
+/**
+ * The server refused the password or code, or too many wrong ones locked signing for a while:
+ * the dialog shows these itself (at the field, or above it for the lockout).
+ */
 export function isReauthError(error: unknown): boolean {
-  return isApiError(error, 'reauth_failed') || isApiError(error, 'reauth_required');
+  return (
+    isApiError(error, 'reauth_failed') ||
+    isApiError(error, 'reauth_required') ||
+    isApiError(error, 'throttled')
+  );
 }
 
 /**
@@ -77,15 +84,17 @@ function ReauthForm({
     setShownError(error);
   }
 
-  const reauthProblem = isReauthError(shownError)
-    ? isApiError(shownError, 'reauth_failed')
+  const reauthProblem = isApiError(shownError, 'reauth_failed')
+    ? mode === 'password'
+      ? 'That password is not right. Try again.'
+      : 'That code is not right or has expired. Try again.'
+    : isApiError(shownError, 'reauth_required')
       ? mode === 'password'
-        ? 'That password is not right. Try again.'
-        : 'That code is not right or has expired. Try again.'
-      : mode === 'password'
         ? 'Enter your password.'
         : 'Enter a code from your authenticator app.'
-    : null;
+      : null;
+  // Too many wrong answers: the server says for how long (shown above the field).
+  const locked = isApiError(shownError, 'throttled');
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -113,7 +122,7 @@ function ReauthForm({
         Signing is a legal act: enter your password again
         {mode === 'otp' ? ', or a code from your authenticator app' : ''} to confirm it is you.
       </p>
-      {!!shownError && !isReauthError(shownError) && (
+      {!!shownError && (locked || !isReauthError(shownError)) && (
         <ErrorAlert error={shownError} title="Not signed" />
       )}
       {mode === 'password' ? (

@@ -502,3 +502,19 @@ describe('chat cards', () => {
     expect(sendCardStatus('completed', undefined)).toBe('sent');
   });
 });
+
+describe('isReauthError', () => {
+  it('keeps re-auth answers and the lockout in the dialog, and nothing else', async () => {
+    const { ApiError } = await import('../../api/client');
+    const { isReauthError } = await import('./ReauthDialog');
+    expect(isReauthError(new ApiError(403, 'reauth_failed', 'That password is not right.'))).toBe(
+      true,
+    );
+    expect(isReauthError(new ApiError(403, 'reauth_required', 'Confirm it is you.'))).toBe(true);
+    expect(
+      isReauthError(new ApiError(429, 'throttled', 'Too many wrong passwords or codes.')),
+    ).toBe(true);
+    expect(isReauthError(new ApiError(400, 'override_required', 'Give a reason.'))).toBe(false);
+    expect(isReauthError(new Error('network'))).toBe(false);
+  });
+});
