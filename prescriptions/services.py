@@ -100,6 +100,14 @@ class NotActiveError(ConflictError):
     default_message = "This prescription is no longer active."
 
 
+class RefillNeedsReviewError(ConflictError):
+    code = "refill_needs_review"
+    default_message = (
+        "The patient's record has changed since this was prescribed, and the safety check now "
+        "finds something that needs your review: write a new prescription instead."
+    )
+
+
 class NoRefillsLeftError(ConflictError):
     code = "no_refills_left"
     default_message = "This prescription has no refills left. Ask your doctor for a new one."
@@ -1015,7 +1023,6 @@ def approve_refill(
     refill = _own_refill(actor, refill_id)
     old = selectors.lock_prescription(prescription_id=refill.prescription_id)
     _ensure_active(old)
-    reauthenticate(user=actor, password=password, otp=otp)
     items = [
         {**i, "refills": int(i["refills"]) - 1}
         for i in selectors.open_items(old)
@@ -1024,6 +1031,8 @@ def approve_refill(
     if not items:
         raise NoRefillsLeftError()
     overrides = _open(old, "overrides", old.overrides_sealed) or []
+    _recheck_for_refill(old, items, overrides)
+    reauthenticate(user=actor, password=password, otp=otp)
     new = _create(
         doctor=doctor,
         patient=old.patient,
@@ -1050,6 +1059,21 @@ def approve_refill(
         detail={"new_prescription": str(new.id)},
     )
     return new
+
+
+def _recheck_for_refill(
+    old: Prescription, items: list[dict[str, Any]], overrides: list[dict[str, Any]]
+) -> None:
+    """A refill renews what was signed, so the safety check runs again against the patient's
+    record as it is now (allergies and medicines added since, other prescriptions). What the
+    prescriber already overrode, with a reason, stays overridden; anything new that needs an
+    override refuses the approval: that needs a new prescription and a fresh decision."""
+    _, drugs = clean_items(items)
+    result = _run_checks(patient=old.patient, new=drugs, exclude=old.id)
+    overridden = {str(o.get("finding", "")) for o in overrides}
+    new_findings = [f.id for f in result.findings if f.requires_override and f.id not in overridden]
+    if new_findings:
+        raise RefillNeedsReviewError(findings=new_findings)
 
 
 @transaction.atomic

@@ -418,6 +418,55 @@ def test_refill_request_then_approval_links_a_new_prescription(api: Api, visit: 
     assert Prescription.objects.count() == 2
 
 
+def test_a_refill_is_checked_again_against_the_record_as_it_is_now(api: Api, visit: Visit) -> None:
+    # given: amoxicillin with a refill, then the patient reports a penicillin allergy
+    signed_in(api, visit.doctor)
+    issued = _issued(api, visit, refills=1)
+    signed_in(api, visit.patient)
+    refill = api.post(f"/api/prescriptions/{issued['id']}/refill/").json()["refill_request"]
+    record_health(
+        visit.patient,
+        allergies=[{"substance": "Penicillin", "reaction": "hives", "severity": "severe"}],
+    )
+    # when: the doctor approves
+    signed_in(api, visit.doctor)
+    approved = api.post(f"/api/refills/{refill['id']}/approve/", {"password": PASSWORD})
+    # then: refused, naming the new finding; nothing renewed, the refill still pending
+    assert approved.status_code == 409, approved.content
+    error = approved.json()["error"]
+    assert error["code"] == "refill_needs_review"
+    assert [f.split(":")[0] for f in error["fields"]["findings"]] == ["allergy"]
+    assert Prescription.objects.count() == 1
+    assert RefillRequest.objects.get(id=refill["id"]).status == RefillRequest.Status.PENDING
+
+
+def test_what_the_prescriber_overrode_stays_overridden_on_a_refill(api: Api, visit: Visit) -> None:
+    # given: warfarin and aspirin signed together, the major interaction overridden
+    signed_in(api, visit.doctor)
+    check = api.post(
+        "/api/prescriptions/check/",
+        {"patient": str(visit.patient.id), "medications": [med("warfarin"), med("aspirin")]},
+    ).json()
+    blocking = [f["id"] for f in check["findings"] if f["requires_override"]]
+    assert blocking
+    signed = _prescribe(
+        api,
+        visit,
+        [item("warfarin", strength="5 mg", refills=1), item("aspirin", strength="81 mg")],
+        overrides=[{"finding": f, "reason": "INR checked weekly"} for f in blocking],
+    )
+    assert signed.status_code == 201, signed.content
+    signed_in(api, visit.patient)
+    refill = api.post(f"/api/prescriptions/{signed.json()['id']}/refill/").json()
+    # when: the doctor approves the refill (nothing changed in the record)
+    signed_in(api, visit.doctor)
+    approved = api.post(
+        f"/api/refills/{refill['refill_request']['id']}/approve/", {"password": PASSWORD}
+    )
+    # then: renewed
+    assert approved.status_code == 201, approved.content
+
+
 def test_refill_declined_with_a_reason_the_patient_reads(api: Api, visit: Visit) -> None:
     signed_in(api, visit.doctor)
     issued = _issued(api, visit, refills=1)
