@@ -148,6 +148,8 @@ def _choose_slot(*, conversation: Conversation, actor: User, role: str, data: An
         raise NotFoundError("That offer is not in this conversation.")
     if offer.state != CardState.OPEN:
         raise services.WrongStateError("That offer is no longer open.")
+    if services.offer_lapsed(offer.payload, timezone.now()):
+        raise services.WrongStateError("That offer has expired: ask for new times.")
     if str(data["slot"]) not in {s["id"] for s in offer.payload.get("slots", [])}:
         raise InvalidInputError(slot=["Choose one of the offered times."])
     appointment = services.book_slot(

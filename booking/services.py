@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from booking import selectors
 from booking.models import (
@@ -52,9 +53,10 @@ from careconnect.errors import (
 from careconnect.notifications import services as notifications
 from careconnect.notifications.models import Channel, Kind
 from careconnect.notifications.services import app_link
-from chat.models import CardState
+from chat import selectors as chat_selectors
+from chat.models import CardState, Message
 from chat.registry import ActionResult
-from chat.services import ensure_conversation, post_card, update_cards
+from chat.services import ensure_conversation, post_card, update_card, update_cards
 
 logger = logging.getLogger(__name__)
 
@@ -1346,7 +1348,8 @@ def release_lapsed_hold(*, hold_id: UUID) -> WaitlistEntry | None:
 
 
 def release_lapsed_holds() -> int:
-    """Beat sweep behind the per-hold task (a task can be lost; the sweep catches it)."""
+    """Beat sweep behind the per-hold task (a task can be lost; the sweep catches it); chat
+    offers whose holds lapsed are marked expired on the way."""
     lapsed = list(
         Hold.objects.filter(released_at__isnull=True, expires_at__lte=timezone.now()).values_list(
             "id", flat=True
@@ -1354,7 +1357,41 @@ def release_lapsed_holds() -> int:
     )
     for hold_id in lapsed:
         release_lapsed_hold(hold_id=hold_id)
+    expire_lapsed_offers()
     return len(lapsed)
+
+
+OFFER_ACTION = "booking.offer_slots"
+
+
+def expire_lapsed_offers() -> int:
+    """An offer card (`booking.offer_slots`) still open after its holds lapsed becomes
+    `expired`, for everyone in the conversation (`message.update`): the times it showed are no
+    longer kept for the patient. One transaction per card; conversation, then card, as every
+    chat write locks them."""
+    now = timezone.now()
+    due = [
+        (message_id, conversation_id)
+        for message_id, conversation_id, payload in Message.objects.filter(
+            action=OFFER_ACTION, state=CardState.OPEN
+        ).values_list("id", "conversation_id", "payload")[:500]
+        if offer_lapsed(payload, now)
+    ]
+    expired = 0
+    for message_id, conversation_id in due:
+        with transaction.atomic():
+            conversation = chat_selectors.lock_conversation(conversation_id=conversation_id)
+            card = Message.objects.select_for_update().get(id=message_id)
+            if card.state != CardState.OPEN:  # chosen from meanwhile
+                continue
+            update_card(message_id=card.id, conversation=conversation, state=CardState.EXPIRED)
+            expired += 1
+    return expired
+
+
+def offer_lapsed(payload: Any, now: datetime) -> bool:
+    expires_at = parse_datetime(str((payload or {}).get("expires_at") or ""))
+    return expires_at is not None and expires_at <= now
 
 
 # ------------------------------------------------------------------ reviews

@@ -9,11 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from booking import services as booking_services
 from booking.models import Appointment, Hold, Slot
 from careconnect.accounts.models import Role
 from careconnect.errors import ApplicationError
@@ -118,6 +121,44 @@ async def test_doctor_offers_slots_patient_chooses_one_and_both_see_the_cards_co
         )
     )
     assert (await receive(patient, "error"))["code"] == "wrong_state"
+    await disconnect(doctor, patient)
+
+
+@transactional
+async def test_an_offer_whose_holds_lapsed_expires_for_both_and_cannot_be_chosen_from() -> None:
+    # given: the doctor offered two times (held for BOOKING_OFFER_HOLD_MINUTES)
+    chat = await amake_chat()
+    slots = await in_thread(_later_slots)(chat, 2)
+    doctor, patient = await connect(chat.doctor), await connect(chat.patient)
+    await doctor.send_json_to(
+        action_frame(chat.conversation, "booking.offer_slots", slots=[str(s.id) for s in slots])
+    )
+    offer = (await receive(doctor, "ack"))["message"]
+    await receive(patient, "message.new")
+    await receive(doctor, "message.new")
+    # when: the holds lapse and the beat sweep runs (before that, the card is still open)
+    later = timezone.now() + timedelta(minutes=settings.BOOKING_OFFER_HOLD_MINUTES, seconds=5)
+    assert await in_thread(booking_services.expire_lapsed_offers)() == 0
+    with time_machine.travel(later):
+        choose = action_frame(
+            chat.conversation,
+            "booking.choose_slot",
+            offer=offer["id"],
+            slot=str(slots[0].id),
+            mode="online",
+        )
+        await patient.send_json_to(choose)
+        refused = await receive(patient, "error")
+        await in_thread(booking_services.release_lapsed_holds)()
+    # then: choosing was refused, and both sides see the card expired
+    assert refused["code"] == "wrong_state"
+    assert "expired" in refused["message"]
+    for side in (doctor, patient):
+        update = (await receive(side, "message.update"))["message"]
+        assert (update["id"], update["state"]) == (offer["id"], "expired")
+    card = await in_thread(Message.objects.get)(id=offer["id"])
+    assert card.state == CardState.EXPIRED
+    assert await in_thread(Appointment.objects.filter(patient=chat.patient).count)() == 1
     await disconnect(doctor, patient)
 
 
