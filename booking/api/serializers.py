@@ -238,6 +238,12 @@ class AppointmentListInput(serializers.Serializer[Any]):
     patient = serializers.UUIDField(required=False)
 
 
+class WaitlistListInput(serializers.Serializer[Any]):
+    patient = serializers.UUIDField(
+        required=False, help_text="Only this patient's entries (yourself, or someone you book for)."
+    )
+
+
 class AppointmentPersonOutput(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     name = serializers.CharField(source="full_name")

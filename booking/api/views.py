@@ -451,10 +451,15 @@ class DoctorPatientListApi(APIView):
 
 
 class WaitlistApi(APIView):
-    @extend_schema(responses={200: s.WaitlistOutput(many=True)})
+    @extend_schema(parameters=[s.WaitlistListInput], responses={200: s.WaitlistOutput(many=True)})
     def get(self, request: Request) -> Response:
         actor = _user(request)
-        patients = selectors.patients_actor_books_for(actor=actor)
+        data = _valid(s.WaitlistListInput, request.query_params)
+        if data.get("patient"):
+            access = resolve_patient_access(actor=actor, patient_id=data["patient"], scope="book")
+            patients = [access.patient]
+        else:
+            patients = selectors.patients_actor_books_for(actor=actor)
         return Response(
             s.WaitlistOutput(selectors.list_waitlist(patients=patients), many=True).data
         )

@@ -300,3 +300,32 @@ def test_a_proxy_joins_for_the_patient_and_both_are_emailed_the_offer(
     assert _entry(patient).status == "offered"
     assert last_email_to(str(patient.email))
     assert last_email_to(str(family.email))
+
+
+def test_the_waitlist_lists_one_patient_when_asked_and_only_someone_you_book_for(
+    make_api: Any, scheduled_doctor: User
+) -> None:
+    # given: a family member on the waitlist for themself and, with `book`, for the patient
+    patient, family, stranger = make_patient(), make_patient(), make_patient()
+    CareGrant.objects.create(
+        patient=patient,
+        grantee=family,
+        email=str(family.email),
+        scopes=["book"],
+        status=CareGrant.Status.ACTIVE,
+    )
+    api = signed_in(make_api(), family)
+    own = _join(api, scheduled_doctor)
+    for_patient = _join(api, scheduled_doctor, patient=str(patient.id))
+    assert (own.status_code, for_patient.status_code) == (201, 201)
+    # when / then: everyone they book for by default, one patient with ?patient=
+    both = {e["id"] for e in api.get("/api/waitlist/").json()}
+    assert both == {own.json()["id"], for_patient.json()["id"]}
+    only = api.get(f"/api/waitlist/?patient={patient.id}").json()
+    assert [e["id"] for e in only] == [for_patient.json()["id"]]
+    mine = api.get(f"/api/waitlist/?patient={family.id}").json()
+    assert [e["id"] for e in mine] == [own.json()["id"]]
+    # someone they do not book for is not found; a malformed id is a clear 400
+    assert api.get(f"/api/waitlist/?patient={stranger.id}").status_code == 404
+    bad = api.get("/api/waitlist/?patient=not-an-id")
+    assert (bad.status_code, _code(bad)) == (400, "invalid")

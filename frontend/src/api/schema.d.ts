@@ -6343,7 +6343,10 @@ export interface operations {
     };
     waitlist_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only this patient's entries (yourself, or someone you book for). */
+                patient?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
