@@ -100,6 +100,16 @@ export function roundCoordinate(value: number): string {
   return value.toFixed(3);
 }
 
+/**
+ * "Available before 25 Nov" means before midnight where the patient is, not in UTC: the
+ * date field's day as an instant (the API reads a bare date as midnight UTC).
+ */
+export function localMidnight(day: string): string {
+  const [year, month, date] = day.split('-').map(Number);
+  if (!year || !month || !date) return day; // not a date: the server names the problem
+  return new Date(year, month - 1, date).toISOString();
+}
+
 /** The GET /api/doctors/ query for these filters. */
 export function toApiQuery(filters: DirectoryFilters, limit = PAGE_SIZE): URLSearchParams {
   const query = new URLSearchParams();
@@ -109,7 +119,9 @@ export function toApiQuery(filters: DirectoryFilters, limit = PAGE_SIZE): URLSea
   if (filters.language) query.set('language', filters.language);
   if (filters.mode) query.set('mode', filters.mode);
   if (filters.max_fee) query.set('max_fee', filters.max_fee);
-  if (filters.available_before) query.set('available_before', filters.available_before);
+  if (filters.available_before) {
+    query.set('available_before', localMidnight(filters.available_before));
+  }
   if (hasLocation(filters)) {
     query.set('near', `${filters.lat.trim()},${filters.lng.trim()}`);
     if (filters.radius_km) query.set('radius_km', filters.radius_km);
