@@ -19,6 +19,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from careconnect.accounts.models import User
+from careconnect.audit.services import record
 from careconnect.errors import (
     ApplicationError,
     NotAuthenticatedError,
@@ -50,6 +51,8 @@ def _flatten(detail: Any) -> Any:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
+        if exc.audit is not None:
+            record(**exc.audit)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ThrottledError) else None
         return Response(
             error_body(exc.code, exc.message, exc.fields), status=exc.status, headers=headers

@@ -10,6 +10,10 @@ class ApplicationError(Exception):
     code = "error"
     status = 400
     default_message = "The request could not be completed."
+    # An audit record (careconnect.audit.services.record's keywords) written when the error is
+    # answered, after the transaction it was raised in has rolled back: a refused attempt (a
+    # wrong password) stays on record although nothing else of the request does.
+    audit: dict[str, Any] | None = None
 
     def __init__(self, message: str | None = None, **fields: Any) -> None:
         self.message = message or self.default_message

@@ -200,14 +200,15 @@ def reauthenticate(*, user: User, password: str = "", otp: str = "") -> None:
                 raise ReauthFailedError() from exc
         elif not user.check_password(password):
             raise ReauthFailedError()
-    except ReauthFailedError:
+    except ReauthFailedError as failed:
         _count_reauth_failure(count_key, until_key, now)
-        record(
-            actor=user,
-            action="account.reauth_failed",
-            object_type="accounts.user",
-            object_id=user.id,
-        )
+        # Written when the error is answered, after the signing's transaction rolled back.
+        failed.audit = {
+            "actor": user,
+            "action": "account.reauth_failed",
+            "object_type": "accounts.user",
+            "object_id": user.id,
+        }
         raise
     cache.delete_many([count_key, until_key])
     record(

@@ -112,8 +112,11 @@ def test_wrong_passwords_lock_re_authentication_for_a_while(
     wrong = [_prescribe(api, visit, password=f"guess-{n}") for n in range(2)]
     wrong.append(_prescribe(api, visit, password="", otp="123456"))
     locked = _prescribe(api, visit)
-    # then: the wrong ones are refused as such, and the right one too while locked
+    # then: the wrong ones are refused as such (each on record, though the signing's
+    # transaction rolled back), and the right one too while locked
     assert [r.json()["error"]["code"] for r in wrong] == ["reauth_failed"] * 3
+    failed = AuditEvent.objects.filter(action="account.reauth_failed", actor=visit.doctor)
+    assert failed.count() == 3
     assert locked.status_code == 429
     assert locked.json()["error"]["code"] == "throttled"
     assert "15 minutes" in locked.json()["error"]["message"]
