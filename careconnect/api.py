@@ -4,6 +4,7 @@ serializer base (unknown fields are refused) and small field helpers."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 from typing import Any
@@ -24,8 +25,11 @@ from careconnect.errors import (
     ApplicationError,
     NotAuthenticatedError,
     ThrottledError,
+    concurrent_change,
     error_body,
 )
+
+logger = logging.getLogger(__name__)
 
 _STATUS_CODES = {
     400: "invalid",
@@ -56,6 +60,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ThrottledError) else None
         return Response(
             error_body(exc.code, exc.message, exc.fields), status=exc.status, headers=headers
+        )
+    if (collided := concurrent_change(exc)) is not None:
+        logger.warning("concurrent change answered with 409: %s", type(exc.__cause__).__name__)
+        return Response(
+            error_body(collided.code, collided.message), status=409, headers={"Retry-After": "1"}
         )
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body("too_large", "The request body is too large."), status=413)

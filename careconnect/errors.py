@@ -75,6 +75,27 @@ class ThrottledError(ApplicationError):
         super().__init__(message, **fields)
 
 
+class ConcurrentChangeError(ConflictError):
+    code = "conflict"
+    default_message = "Someone else changed this at the same moment. Try again."
+
+
+# PostgreSQL's answers when two transactions collide: nothing was written, a retry can work.
+CONCURRENCY_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+
+
+def concurrent_change(exc: BaseException) -> ConcurrentChangeError | None:
+    """The 409 to answer when `exc` is the database aborting one of two colliding
+    transactions (rolled back whole, so a retry is safe), else None."""
+    from django.db import DatabaseError
+
+    if isinstance(exc, DatabaseError) and (
+        getattr(exc.__cause__, "sqlstate", None) in CONCURRENCY_SQLSTATES
+    ):
+        return ConcurrentChangeError()
+    return None
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 

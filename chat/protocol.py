@@ -15,7 +15,13 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from careconnect.accounts.models import User
-from careconnect.errors import ApplicationError, InvalidInputError, TooLargeError, error_frame
+from careconnect.errors import (
+    ApplicationError,
+    InvalidInputError,
+    TooLargeError,
+    concurrent_change,
+    error_frame,
+)
 from chat import limits, selectors, services
 from chat.services import Fanout
 
@@ -283,6 +289,8 @@ def handle_text(*, user: User, raw: str) -> Outcome:
             None, **(fields if isinstance(fields, dict) else {"non_field_errors": fields})
         )
         return Outcome(replies=[_error(invalid, client_id)])
-    except Exception:  # a bug or a database hiccup: the client retries with the same client_id
+    except Exception as exc:  # a bug or a database hiccup: the client retries (same client_id)
+        if (collided := concurrent_change(exc)) is not None:  # two writers collided: say so
+            return Outcome(replies=[_error(collided, client_id)])
         logger.exception("chat frame failed", extra={"user_id": str(user.id)})
         return Outcome(replies=[_error(ServerError(), client_id)])
