@@ -232,6 +232,16 @@ def _fee_expression(mode: str | None) -> Any:
     )
 
 
+# Titles people type before a doctor's name ("Dr Silva", "Dra. Costa"): not part of any name.
+NAME_TITLES = frozenset({"dr", "dra", "doctor", "doctora", "doutor", "doutora", "prof"})
+
+
+def name_words(query: str) -> list[str]:
+    """The words of a name search, titles and punctuation around them dropped (at most 4)."""
+    words = [w.strip(".,;:") for w in query.split()]
+    return [w for w in words if w and w.lower() not in NAME_TITLES][:4]
+
+
 # What a DoctorCard shows: the page query loads these columns only (a card needs neither the
 # bio nor anything of the user but the name; tests/booking/test_search_queries.py would see
 # a field the serializer reads beyond these as one extra query per card).
@@ -284,7 +294,7 @@ def search_doctors(search: DoctorSearch) -> tuple[int, list[DoctorProfile]]:
         # JSON list membership, portable across SQLite and PostgreSQL.
         conditions.append(Q(languages__icontains=f'"{search.language}"'))
     if search.name:
-        for word in search.name.split()[:4]:
+        for word in name_words(search.name):
             conditions.append(
                 Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
             )

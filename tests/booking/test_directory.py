@@ -250,6 +250,9 @@ def test_card_shape(api: Api, directory: Directory) -> None:
         ({"q": "sousa"}, ["ana"]),
         ({"q": "Bruno Costa"}, ["bruno"]),
         ({"q": "mendes carla"}, ["carla"]),
+        ({"q": "Dr Sousa"}, ["ana"]),  # the title people type is not part of a name
+        ({"q": "dra. Carla"}, ["carla"]),
+        ({"q": "Dr."}, ["ana", "bruno", "carla", "david"]),
         ({"q": "Nobody"}, []),
         ({"specialty": "cardiology", "mode": "in_person", "language": "en"}, ["ana", "david"]),
     ],
