@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -35,7 +35,7 @@ async def test_foreign_origin_is_refused_at_handshake() -> None:
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
 
 
-@sync_to_async
+@database_sync_to_async
 def _signed_in(**fields: Any) -> tuple[User, str]:
     user = make_patient(**fields)
     client = Client()
@@ -65,7 +65,7 @@ async def test_the_session_cookie_signs_the_socket_in() -> None:
 async def test_a_session_that_no_longer_holds_is_closed_with_4401(change: str) -> None:
     user, key = await _signed_in()
 
-    @sync_to_async
+    @database_sync_to_async
     def apply() -> None:
         if change == "password changed":  # Django's session hash no longer matches
             user.set_password("a-brand-new-pass-2026")
