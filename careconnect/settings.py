@@ -196,10 +196,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "careconnect.notifications.tasks.release_deferred_notifications_task",
         "schedule": 60.0,
     },
-    # Medication reminders: a scan every 5 minutes for doses due in the last 10 (deduped).
+    # Medication reminders: a scan every minute for doses due in the last 10 (deduped), so a
+    # reminder is at most a minute late and a missed run is caught up by the next ones.
     "prescriptions-medication-reminders": {
         "task": "prescriptions.tasks.send_medication_reminders_task",
-        "schedule": 300.0,
+        "schedule": 60.0,
     },
     "prescriptions-expire": {
         "task": "prescriptions.tasks.expire_prescriptions_task",

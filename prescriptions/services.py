@@ -1335,7 +1335,7 @@ def set_reminders(
 
 
 def send_medication_reminders(now: datetime | None = None, window_minutes: int = 10) -> int:
-    """Run every few minutes (beat): a reminder for each dose time that fell within the last
+    """Run every minute (beat): a reminder for each dose time that fell within the last
     `window_minutes` in the prescription's time zone, at most once per dose (dedupe key)."""
     now = now or timezone.now()
     sent = 0
