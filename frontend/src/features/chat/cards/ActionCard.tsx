@@ -11,6 +11,7 @@ import { Badge, Button, ConfirmDialog } from '../../../components';
 import type { BadgeTone } from '../../../components/Badge';
 import { formatClock, formatSlotTime, zoneLabel } from '../../../lib/zones';
 import { MODE_LABEL, STATUS } from '../../booking/status';
+import { useNow } from '../../consult/useNow';
 import { useChatSocket } from '../context';
 import { messageTime } from '../format';
 import { MessageText } from '../MessageItem';
@@ -159,14 +160,26 @@ function RequestCard({ message, context, by }: CardProps) {
 
 // ------------------------------------------------------------------ offer_slots
 
+/**
+ * An offer's state as of `nowMs`: still `open` on the server but past its `expires_at`, it is
+ * shown `expired` at once (the server marks it so within a minute, and refuses a choice).
+ */
+export function offerState(message: ChatMessage, nowMs: number): CardState | undefined {
+  const expiresAt = text(message.payload ?? {}, 'expires_at');
+  if (message.state === 'open' && expiresAt && Date.parse(expiresAt) <= nowMs) return 'expired';
+  return message.state ?? undefined;
+}
+
 function OfferCard({ message, context, by }: CardProps) {
   const socket = useChatSocket();
+  const now = useNow(15_000);
   const payload = message.payload ?? {};
   const slots = offeredSlots(payload);
   const chosen = text(payload, 'chosen');
   const expiresAt = text(payload, 'expires_at');
   const patientSide = PATIENT_SIDE.includes(context.role);
-  const open = message.state === 'open';
+  const state = offerState(message, now.getTime());
+  const open = state === 'open';
   const needsMode = slots.some((s) => s.mode === 'both');
   const [mode, setMode] = useState<ConsultMode>('online');
   const modeName = useId();
@@ -190,8 +203,8 @@ function OfferCard({ message, context, by }: CardProps) {
     <CardFrame
       title={`Offered times (${slots.length})`}
       by={by}
-      state={message.state}
-      badge={<StateBadge state={message.state} />}
+      state={state}
+      badge={<StateBadge state={state} />}
     >
       {open && patientSide ? (
         <>
