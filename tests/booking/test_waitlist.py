@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from booking import services, tasks
 from booking.models import Appointment, Hold, Slot, SlotMode, WaitlistEntry
-from careconnect.accounts.models import CareGrant, DoctorProfile, User
+from careconnect.accounts.models import DoctorProfile, User
 from careconnect.audit.models import AuditEvent
 from tests.booking.conftest import free_slots_of
+from tests.chat.conftest import make_grant
 from tests.conftest import signed_in
 from tests.factories import make_patient
 from tests.utils import last_email_to
@@ -280,13 +281,7 @@ def test_a_proxy_joins_for_the_patient_and_both_are_emailed_the_offer(
 ) -> None:
     # given: a family member with `book` puts the patient on the waitlist
     patient, family = make_patient(), make_patient()
-    CareGrant.objects.create(
-        patient=patient,
-        grantee=family,
-        email=str(family.email),
-        scopes=["book"],
-        status=CareGrant.Status.ACTIVE,
-    )
+    make_grant(patient, family, ["book"])
     booker = make_patient()
     appointment = services.book_slot(actor=booker, slot_id=slot.id, mode="online")
     joined = _join(signed_in(make_api(), family), scheduled_doctor, patient=str(patient.id))
@@ -307,13 +302,7 @@ def test_the_waitlist_lists_one_patient_when_asked_and_only_someone_you_book_for
 ) -> None:
     # given: a family member on the waitlist for themself and, with `book`, for the patient
     patient, family, stranger = make_patient(), make_patient(), make_patient()
-    CareGrant.objects.create(
-        patient=patient,
-        grantee=family,
-        email=str(family.email),
-        scopes=["book"],
-        status=CareGrant.Status.ACTIVE,
-    )
+    make_grant(patient, family, ["book"])
     api = signed_in(make_api(), family)
     own = _join(api, scheduled_doctor)
     for_patient = _join(api, scheduled_doctor, patient=str(patient.id))

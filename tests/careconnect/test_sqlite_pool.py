@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -154,7 +153,6 @@ def test_an_in_memory_database_is_not_pooled() -> None:
     assert connection.connection is raw
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="fork")
 def test_a_forked_child_does_not_reuse_its_parents_connections(
     handler: ConnectionHandler,
 ) -> None:
