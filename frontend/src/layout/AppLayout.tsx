@@ -34,8 +34,7 @@ function navItems(me: Me): { to: string; label: string }[] {
   if (isDoctor) items.push({ to: '/doctor-profile', label: 'Public profile' });
   if (isAdmin) items.push({ to: '/center', label: 'My center' });
   if (isAdmin) items.push({ to: '/center/notifications', label: 'Notification log' });
-  items.push({ to: '/security', label: 'Security' });
-  items.push({ to: '/settings/notifications', label: 'Notifications' });
+  // Security and notification settings live in the account menu (UserMenu), not here too.
   return items;
 }
 
